@@ -1,0 +1,256 @@
+// Package app wires chatproxy together from a Config: storage engine, keys, limiter, reply
+// buffer, upstream client, services and the HTTP server, and runs it until a signal with a
+// graceful shutdown. It is the only place that knows every concrete implementation.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chatproxy/chatproxy/internal/analytics"
+	"github.com/chatproxy/chatproxy/internal/auth"
+	"github.com/chatproxy/chatproxy/internal/chat"
+	"github.com/chatproxy/chatproxy/internal/clientip"
+	"github.com/chatproxy/chatproxy/internal/config"
+	"github.com/chatproxy/chatproxy/internal/crypto"
+	"github.com/chatproxy/chatproxy/internal/demoagent"
+	"github.com/chatproxy/chatproxy/internal/geoip"
+	"github.com/chatproxy/chatproxy/internal/guard"
+	"github.com/chatproxy/chatproxy/internal/httpapi"
+	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/ratelimit"
+	"github.com/chatproxy/chatproxy/internal/session"
+	"github.com/chatproxy/chatproxy/internal/site"
+	"github.com/chatproxy/chatproxy/internal/store"
+	"github.com/chatproxy/chatproxy/internal/store/postgres"
+	"github.com/chatproxy/chatproxy/internal/store/sqlite"
+	"github.com/chatproxy/chatproxy/internal/stream"
+	"github.com/chatproxy/chatproxy/internal/upstream"
+	"github.com/chatproxy/chatproxy/internal/webui"
+)
+
+// App is a wired chatproxy.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Metrics  *metrics.Metrics
+	Store    store.Store
+	Sites    *site.Registry
+	Chat     *chat.Service
+	Server   *httpapi.Server
+	Upstream *upstream.Client
+
+	closers []func()
+}
+
+// NewLogger builds the process logger: JSON, or text when debugging.
+func NewLogger(c config.Config, w *os.File) *slog.Logger {
+	level := slog.LevelInfo
+	switch c.LogLevel {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn", "warning":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	if c.Debug {
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: min(level, slog.LevelDebug)}))
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// OpenStore opens the configured engine with the field cipher (it does not migrate).
+func OpenStore(ctx context.Context, c config.Config, cipher store.Cipher) (store.Store, error) {
+	if c.DatabaseURL != "" {
+		st, err := postgres.Open(ctx, c.DatabaseURL, cipher)
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", c.DataDir, err)
+	}
+	st, err := sqlite.Open(ctx, c.SQLitePath(), cipher)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// New wires everything. The store is migrated here, so every replica can start in any order.
+func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
+	a := &App{Config: c, Log: log, Metrics: metrics.New()}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	keyring, err := crypto.ParseKeyring(c.EncryptionKeys)
+	if err != nil {
+		return nil, &config.Error{Setting: "CHATPROXY_ENCRYPTION_KEYS", Problem: err.Error()}
+	}
+	if a.Store, err = OpenStore(ctx, c, keyring); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { _ = a.Store.Close() })
+	if err := a.Store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if a.Sites, err = site.NewRegistry(c.Sites, c.SessionSecret); err != nil {
+		return nil, err
+	}
+	if err := a.syncSites(ctx); err != nil {
+		return nil, err
+	}
+	sessionKeys, err := auth.KeysFromSecret(c.JWTSecret)
+	if err != nil {
+		return nil, &config.Error{Setting: "JWT_SECRET_KEY", Problem: err.Error()}
+	}
+	hashKey := []byte(crypto.HMAC(c.JWTSecret, "chatproxy ip+fingerprint hash"))
+
+	limiter, rdb, err := a.newLimiter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	events := analytics.New(a.Store, log, 4096)
+	a.closers = append(a.closers, events.Close)
+
+	buf := stream.NewMemory(stream.MemoryOptions{})
+	a.closers = append(a.closers, func() { _ = buf.Close() })
+	a.Upstream = upstream.NewClient(a.upstreamOptions())
+	a.closers = append(a.closers, a.Upstream.Close)
+
+	chatOpts := chat.Options{
+		Store: a.Store, Buffer: buf, Upstream: a.Upstream, Metrics: a.Metrics, Log: log,
+		IPHashKey: hashKey, ReplyTimeout: c.Upstream.Total + 30*time.Second,
+	}
+	if c.GeoIPDB != "" {
+		g, err := geoip.Open(c.GeoIPDB)
+		if err != nil {
+			return nil, &config.Error{Setting: "GEOIP_DB", Problem: err.Error()}
+		}
+		a.closers = append(a.closers, func() { _ = g.Close() })
+		chatOpts.Geo = g
+	}
+	a.Chat = chat.New(chatOpts)
+	a.closers = append(a.closers, a.Chat.Close)
+
+	deps := httpapi.Deps{
+		Config: c, Sites: a.Sites, Store: a.Store, Chat: a.Chat, Metrics: a.Metrics, Log: log,
+		Sessions: session.New(session.Options{Store: a.Store, Keys: sessionKeys, Idle: c.SessionIdle, MaxAge: c.SessionMaxAge, HashKey: hashKey, Metrics: a.Metrics}),
+		Guard:    guard.New(limiter, a.Metrics, events),
+		IPs:      clientip.NewResolver(c.TrustedProxies),
+		JWKS:     a.jwks,
+		Web:      webui.FS(),
+		WebBuilt: webui.Built(),
+	}
+	if rdb != nil {
+		deps.Redis = redisPinger{rdb}
+	}
+	a.Server = httpapi.New(deps)
+	ok = true
+	return a, nil
+}
+
+func (a *App) upstreamOptions() upstream.Options {
+	u := a.Config.Upstream
+	o := upstream.Options{
+		DialTimeout: u.Dial, FirstByteTimeout: u.FirstByte, IdleTimeout: u.Idle, TotalTimeout: u.Total,
+		MaxResponseBytes: u.MaxBytes, AllowPrivateUntrusted: a.Config.AllowPrivateUpstream,
+		MaxConcurrentPerSite: u.MaxConcurrent, BreakerFailures: u.BreakerFailures, BreakerOpenFor: u.BreakerOpenFor,
+	}
+	if a.Config.Demo {
+		o.Transport = demoagent.Transport{
+			Host: config.DemoAgentHost, Agent: demoagent.Agent{Delay: 40 * time.Millisecond}, Next: http.DefaultTransport,
+		}
+	}
+	return o
+}
+
+// newLimiter picks the in-memory limiter, or Redis with a per-instance fallback.
+func (a *App) newLimiter(ctx context.Context) (ratelimit.Limiter, *redis.Client, error) {
+	local := ratelimit.NewMemory()
+	a.closers = append(a.closers, func() { _ = local.Close() })
+	if a.Config.RedisURL == "" {
+		return local, nil, nil
+	}
+	opt, err := redis.ParseURL(a.Config.RedisURL)
+	if err != nil {
+		return nil, nil, &config.Error{Setting: "REDIS_URL", Problem: "cannot be parsed"}
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, 500*time.Millisecond, 500*time.Millisecond
+	// Per-call deadlines come from the context (100 ms in the limiter); without this go-redis
+	// would wait for its own read timeout instead.
+	opt.ContextTimeoutEnabled = true
+	opt.DialerRetries = 1
+	rdb := redis.NewClient(opt)
+	a.closers = append(a.closers, func() { _ = rdb.Close() })
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		a.Log.Warn("redis unreachable at start-up; rate limits fall back to per-instance until it is back", "err", err)
+	}
+	remote := ratelimit.NewRedis(rdb, "chatproxy:rl:")
+	fb := ratelimit.NewFallback(remote, local, func(op string, err error) {
+		a.Metrics.RateLimitFallback.WithLabelValues(op).Inc()
+		a.Log.Warn("rate limit decided locally: redis failed", "op", op, "err", err)
+	})
+	return fb, rdb, nil
+}
+
+// syncSites stores each configured site's public config so other replicas and tools see it.
+func (a *App) syncSites(ctx context.Context) error {
+	now := time.Now().UTC()
+	for _, s := range a.Sites.All() {
+		if err := a.Store.UpsertSite(ctx, store.Site{ID: s.ID, Name: s.Name, Config: s.PublicJSON, CreatedAt: now, UpdatedAt: now}); err != nil {
+			return fmt.Errorf("store site %s: %w", s.ID, err)
+		}
+	}
+	return nil
+}
+
+func (a *App) jwks() []map[string]any {
+	var keys []map[string]any
+	for _, s := range a.Sites.All() {
+		if jwk, ok := s.Target.Signer.PublicJWK(); ok {
+			keys = append(keys, jwk)
+		}
+	}
+	return keys
+}
+
+// Close releases everything in reverse order.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}
+
+type redisPinger struct{ c *redis.Client }
+
+func (p redisPinger) Ping(ctx context.Context) error { return p.c.Ping(ctx).Err() }
+
+// Warnings lists configuration findings worth an operator's attention (logged at start-up).
+func (a *App) Warnings() []string {
+	var out []string
+	for _, s := range a.Sites.All() {
+		if s.WebhookURL == config.DemoWebhookURL {
+			continue
+		}
+		if w := upstream.WarnTrustedURL(s.WebhookURL); w != "" {
+			out = append(out, "site "+s.ID+": "+w)
+		}
+	}
+	if a.Config.Demo {
+		out = append(out, "demo mode: no sites configured; answers come from the built-in demo agent")
+	}
+	return out
+}

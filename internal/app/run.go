@@ -1,0 +1,74 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/chatproxy/chatproxy/internal/httpapi"
+)
+
+// Listeners are the bound sockets of a running app (tests bind port 0 and read them back).
+type Listeners struct {
+	Public  net.Listener
+	Metrics net.Listener // nil when metrics are off
+}
+
+// Listen binds the public and metrics addresses.
+func (a *App) Listen() (Listeners, error) {
+	var l Listeners
+	var err error
+	if l.Public, err = net.Listen("tcp", a.Config.Addr); err != nil {
+		return l, err
+	}
+	if m := a.Config.MetricsAddr; m != "" && m != "off" {
+		if l.Metrics, err = net.Listen("tcp", m); err != nil {
+			_ = l.Public.Close()
+			return l, err
+		}
+	}
+	return l, nil
+}
+
+// Serve runs until ctx ends, then shuts down gracefully: readiness turns 503 and new messages
+// are refused; running replies get ShutdownTimeout to finish (their answers are stored); then
+// the streams still open get a reconnect event; then the listeners close.
+func (a *App) Serve(ctx context.Context, l Listeners) error {
+	srv := &http.Server{Handler: a.Server, ErrorLog: nil}
+	httpapi.ConfigureHTTPServer(srv)
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(l.Public) }()
+	var msrv *http.Server
+	if l.Metrics != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { errc <- msrv.Serve(l.Metrics) }()
+	}
+	a.Log.Info("chatproxy listening", "addr", l.Public.Addr().String(), "demo", a.Config.Demo, "sites", len(a.Sites.All()))
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: draining replies", "deadline", a.Config.ShutdownTimeout.String())
+	a.Server.BeginDrain()
+	drainCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	if err := a.Chat.Wait(drainCtx); err != nil {
+		a.Log.Warn("replies still running at the drain deadline", "err", err)
+	}
+	cancel()
+	a.Server.StopStreams()
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutCtx)
+	if msrv != nil {
+		_ = msrv.Shutdown(shutCtx)
+	}
+	a.Log.Info("stopped")
+	return err
+}

@@ -1,0 +1,169 @@
+// Package chat is the reply use case: store the visitor's message, start the reply (which
+// belongs to no HTTP request: a disconnect never cancels it), call n8n, append each normalised
+// chunk to the reply buffer, and store the answer with its status. HTTP handlers only subscribe.
+package chat
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatproxy/chatproxy/internal/apierr"
+	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/site"
+	"github.com/chatproxy/chatproxy/internal/store"
+	"github.com/chatproxy/chatproxy/internal/stream"
+	"github.com/chatproxy/chatproxy/internal/upstream"
+)
+
+// Caller calls n8n (upstream.Client in production).
+type Caller interface {
+	Call(ctx context.Context, t upstream.Target, req upstream.Request, emit func(upstream.Chunk)) error
+}
+
+// Geo resolves an IP to a place; nil when no GEOIP_DB is configured.
+type Geo interface {
+	Lookup(ip netip.Addr) (country, city string)
+}
+
+// Options wire a Service.
+type Options struct {
+	Store        store.Store
+	Buffer       stream.Buffer
+	Upstream     Caller
+	Metrics      *metrics.Metrics
+	Log          *slog.Logger
+	Geo          Geo
+	IPHashKey    []byte        // keys the hashed client IP sent upstream
+	ReplyTimeout time.Duration // upper bound of one reply (upstream total + storing)
+}
+
+// Service runs replies.
+type Service struct {
+	o       Options
+	running sync.WaitGroup
+	outbox  *outbox
+}
+
+// New builds a Service and starts its outbox (answers waiting for the database).
+func New(o Options) *Service {
+	if o.ReplyTimeout <= 0 {
+		o.ReplyTimeout = 3 * time.Minute
+	}
+	s := &Service{o: o}
+	s.outbox = newOutbox(o.Store, o.Log, 10000)
+	return s
+}
+
+// SendInput is one validated visitor message.
+type SendInput struct {
+	Site            *site.Site
+	Session         store.Session
+	Text            string
+	PageURL         string
+	ClientMessageID string
+	Context         map[string]any
+	ClientIP        netip.Addr
+	UserAgent       string
+	OriginDomain    string
+	Returning       bool
+}
+
+// Reply tells the handler what to subscribe to.
+type Reply struct {
+	ReplyID       string
+	UserMessageID string
+	// Stored is set when the reply is no longer buffered and is served from the database.
+	Stored *store.Message
+	// Lost is true when the message was accepted earlier but its reply is gone (replica died).
+	Lost bool
+}
+
+// NewID returns a time-ordered id.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// answerKey is the assistant message's client id: it makes storing an answer idempotent.
+func answerKey(userMessageID string) string { return "answer-to:" + userMessageID }
+
+// Send stores the user message and starts the reply, or joins the reply of the same message sent
+// earlier (same client_message_id).
+func (s *Service) Send(ctx context.Context, in SendInput) (Reply, error) {
+	now := time.Now().UTC()
+	msg := store.Message{
+		ID: NewID(), SessionID: in.Session.ID, SiteID: in.Site.ID, Role: store.RoleUser,
+		Content: in.Text, Status: store.StatusComplete, ClientMessageID: in.ClientMessageID, CreatedAt: now,
+	}
+	start := time.Now()
+	stored, created, err := s.o.Store.AddMessage(ctx, msg)
+	s.o.Metrics.ObserveDB("add_message", start)
+	if err != nil {
+		return Reply{}, storageError(err)
+	}
+	if !created {
+		return s.join(ctx, stored)
+	}
+	replyID := NewID()
+	if _, err := s.o.Buffer.Start(ctx, replyID, stored.ID, in.Session.ID); err != nil {
+		return Reply{}, err
+	}
+	s.running.Add(1)
+	go s.run(context.WithoutCancel(ctx), in, stored, replyID)
+	return Reply{ReplyID: replyID, UserMessageID: stored.ID}, nil
+}
+
+// join finds the reply of a message that was already stored.
+func (s *Service) join(ctx context.Context, user store.Message) (Reply, error) {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		if id, ok, err := s.o.Buffer.Lookup(ctx, user.ID); err == nil && ok {
+			return Reply{ReplyID: id, UserMessageID: user.ID}, nil
+		}
+		answer, err := s.o.Store.NextMessage(ctx, user.SessionID, user.ID, store.RoleAssistant)
+		if err == nil {
+			return Reply{ReplyID: answer.ID, UserMessageID: user.ID, Stored: &answer}, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return Reply{}, storageError(err)
+		}
+		if time.Now().After(deadline) {
+			return Reply{UserMessageID: user.ID, Lost: true}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return Reply{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Subscribe follows a buffered reply from a position.
+func (s *Service) Subscribe(ctx context.Context, replyID, sessionID string, from stream.Position) (stream.Subscription, error) {
+	return s.o.Buffer.Subscribe(ctx, replyID, sessionID, from)
+}
+
+// Wait blocks until every running reply finished or ctx ends (graceful shutdown).
+func (s *Service) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.running.Wait(); close(done) }()
+	select {
+	case <-done:
+		return s.outbox.drain(ctx)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops background work.
+func (s *Service) Close() { s.outbox.close() }
+
+func storageError(err error) error {
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return apierr.ErrStorage()
+	}
+	return err
+}

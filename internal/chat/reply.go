@@ -1,0 +1,165 @@
+package chat
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/chatproxy/chatproxy/internal/clientip"
+	"github.com/chatproxy/chatproxy/internal/store"
+	"github.com/chatproxy/chatproxy/internal/stream"
+	"github.com/chatproxy/chatproxy/internal/upstream"
+)
+
+// reply is the state of one running answer.
+type reply struct {
+	s       *Service
+	ctx     context.Context
+	id      string
+	in      SendInput
+	user    store.Message
+	text    strings.Builder
+	started time.Time
+	first   time.Duration // -1 until the first text
+}
+
+// run is the life of one reply; ctx is detached from the HTTP request.
+func (s *Service) run(ctx context.Context, in SendInput, user store.Message, replyID string) {
+	defer s.running.Done()
+	ctx, cancel := context.WithTimeout(ctx, s.o.ReplyTimeout)
+	defer cancel()
+	r := &reply{s: s, ctx: ctx, id: replyID, in: in, user: user, started: time.Now(), first: -1}
+	r.emit(stream.Event{Type: stream.TypeBegin, MessageID: replyID, UserMessageID: user.ID})
+	req := r.request()
+	err := s.o.Upstream.Call(ctx, in.Site.Target, req, r.onChunk)
+	status, code := r.outcome(err)
+	if code != "" {
+		r.emit(stream.Event{Type: stream.TypeError, Code: code, Content: upstream.FriendlyMessage(code), MessageID: replyID})
+		s.o.Metrics.Errors.WithLabelValues(code).Inc()
+		s.o.Log.Warn("reply failed", "site", in.Site.ID, "session", in.Session.ID, "message", replyID, "code", code, "err", err)
+	}
+	total := time.Since(r.started)
+	s.o.Metrics.UpstreamTotal.WithLabelValues(in.Site.ID).Observe(total.Seconds())
+	s.o.Metrics.Replies.WithLabelValues(in.Site.ID, status).Inc()
+	r.store(status, total)
+	r.emit(stream.Event{Type: stream.TypeEnd, MessageID: replyID, Status: status})
+	if err := s.o.Buffer.Finish(ctx, replyID); err != nil {
+		s.o.Log.Error("finish reply buffer", "message", replyID, "err", err)
+	}
+}
+
+func (r *reply) emit(e stream.Event) {
+	if _, err := r.s.o.Buffer.Append(r.ctx, r.id, e); err != nil {
+		r.s.o.Log.Error("append to reply buffer", "message", r.id, "err", err)
+	}
+}
+
+func (r *reply) onChunk(c upstream.Chunk) {
+	switch c.Kind {
+	case upstream.ChunkText:
+		if c.Text == "" {
+			return
+		}
+		if r.first < 0 {
+			r.first = time.Since(r.started)
+			r.s.o.Metrics.UpstreamFirstToken.WithLabelValues(r.in.Site.ID).Observe(r.first.Seconds())
+		}
+		r.text.WriteString(c.Text)
+		r.emit(stream.Event{Type: stream.TypeItem, Content: c.Text, MessageID: r.id})
+	case upstream.ChunkRunStart:
+		// A later node run becomes a new paragraph of the same answer.
+		if r.text.Len() > 0 {
+			r.text.WriteString("\n\n")
+			r.emit(stream.Event{Type: stream.TypeItem, Content: "\n\n", MessageID: r.id})
+		}
+	}
+}
+
+// outcome maps the upstream result to the stored status and the error code shown.
+func (r *reply) outcome(err error) (status, code string) {
+	if err == nil {
+		if strings.TrimSpace(r.text.String()) == "" {
+			return store.StatusFailed, upstream.CodeEmpty
+		}
+		return store.StatusComplete, ""
+	}
+	code = upstream.CodeBadResponse
+	if ue, ok := upstream.AsError(err); ok {
+		code = ue.Code
+	} else if r.ctx.Err() != nil {
+		code = upstream.CodeTimeout
+	}
+	if r.text.Len() > 0 {
+		return store.StatusPartial, code
+	}
+	return store.StatusFailed, code
+}
+
+// store writes the answer; when the database is down the outbox keeps it and retries.
+func (r *reply) store(status string, total time.Duration) {
+	m := store.Message{
+		ID: r.id, SessionID: r.in.Session.ID, SiteID: r.in.Site.ID, Role: store.RoleAssistant,
+		Content: r.text.String(), Status: status, ClientMessageID: answerKey(r.user.ID),
+		FirstTokenMS: r.first.Milliseconds(), TotalMS: total.Milliseconds(), CreatedAt: time.Now().UTC(),
+	}
+	if r.first < 0 {
+		m.FirstTokenMS = -1
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, _, err := r.s.o.Store.AddMessage(ctx, m)
+	r.s.o.Metrics.ObserveDB("add_message", start)
+	if err != nil {
+		r.s.o.Log.Warn("answer kept in outbox until the database is back", "message", r.id, "err", err)
+		r.s.outbox.push(m)
+	}
+}
+
+// request builds the upstream request with the conversation context.
+func (r *reply) request() upstream.Request {
+	in := r.in
+	req := upstream.Request{
+		SiteID: in.Site.ID, SessionID: in.Session.ID, MessageID: r.user.ID, VisitorID: in.Session.VisitorID,
+		Returning: in.Returning || in.Session.Returning, Text: in.Text, Time: r.user.CreatedAt,
+		PageURL: in.PageURL, OriginDomain: in.OriginDomain, UserAgent: in.UserAgent, Context: in.Context,
+		History: r.history(),
+	}
+	if in.ClientIP.IsValid() {
+		switch in.Site.ClientIP {
+		case "raw":
+			req.ClientIP = in.ClientIP.String()
+		case "hashed":
+			req.ClientIP = clientip.HashPrefix(r.s.o.IPHashKey, in.ClientIP)
+		}
+		if r.s.o.Geo != nil {
+			req.Country, req.City = r.s.o.Geo.Lookup(in.ClientIP)
+		}
+	}
+	return req
+}
+
+// history loads the last N messages before this one. A failure here only loses context, so it
+// is logged and the reply goes on.
+func (r *reply) history() []upstream.HistoryItem {
+	depth := r.in.Site.HistoryDepth
+	if depth <= 0 {
+		return nil
+	}
+	start := time.Now()
+	msgs, err := r.s.o.Store.ListMessages(r.ctx, r.in.Session.ID, store.Page{Before: r.user.ID, Limit: depth})
+	r.s.o.Metrics.ObserveDB("list_messages", start)
+	if err != nil {
+		r.s.o.Log.LogAttrs(r.ctx, slog.LevelWarn, "history not loaded", slog.String("session", r.in.Session.ID), slog.Any("err", err))
+		return nil
+	}
+	out := make([]upstream.HistoryItem, 0, len(msgs))
+	for _, m := range msgs {
+		if m.Content == "" {
+			continue
+		}
+		out = append(out, upstream.HistoryItem{Role: m.Role, Content: m.Content, CreatedAt: m.CreatedAt})
+	}
+	return out
+}

@@ -1,0 +1,229 @@
+// Package config declares every setting of chatproxy once, as typed structs with defaults in code,
+// and loads them from the environment (the seed backend's names stay valid), an optional .env file,
+// `NAME_FILE` secrets and a sites YAML file. With no configuration at all it builds the demo setup.
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is the whole process configuration.
+type Config struct {
+	Addr        string // CHATPROXY_ADDR
+	MetricsAddr string // CHATPROXY_METRICS_ADDR ("" or "off" disables)
+	DataDir     string // CHATPROXY_DATA_DIR
+	PublicURL   string // CHATPROXY_PUBLIC_URL: how browsers reach this server (demo origin, cookies)
+	DatabaseURL string // DATABASE_URL: PostgreSQL; empty = SQLite in DataDir
+	RedisURL    string // REDIS_URL: shared limits and reply buffers; empty = in-process
+	LogLevel    string // LOG_LEVEL
+	Debug       bool   // DEBUG: text logs, debug level
+
+	JWTSecret      []byte // JWT_SECRET_KEY: signs visitor session tokens
+	SessionSecret  []byte // SESSION_SECRET_KEY: default HS256 key of upstream (n8n) JWTs
+	EncryptionKeys string // CHATPROXY_ENCRYPTION_KEYS: kid:base64key,… (last = primary)
+
+	TrustedProxies       []netip.Prefix // TRUSTED_PROXIES
+	GeoIPDB              string         // GEOIP_DB
+	AllowPrivateUpstream bool           // CHATPROXY_ALLOW_PRIVATE_UPSTREAM
+
+	SessionIdle     time.Duration // CHATPROXY_SESSION_IDLE
+	SessionMaxAge   time.Duration // CHATPROXY_SESSION_MAX_AGE
+	ShutdownTimeout time.Duration // CHATPROXY_SHUTDOWN_TIMEOUT: how long running replies may finish
+	Heartbeat       time.Duration // CHATPROXY_HEARTBEAT: SSE comment interval
+	Upstream        UpstreamTimeouts
+
+	Demo  bool // no configuration at all: demo site + built-in demo agent
+	Sites []Site
+
+	// Warnings are non-fatal findings for the operator, logged at start-up.
+	Warnings []string
+}
+
+// UpstreamTimeouts bound every call to n8n.
+type UpstreamTimeouts struct {
+	Dial      time.Duration // CHATPROXY_UPSTREAM_DIAL_TIMEOUT
+	FirstByte time.Duration // CHATPROXY_UPSTREAM_FIRST_BYTE_TIMEOUT
+	Idle      time.Duration // CHATPROXY_UPSTREAM_IDLE_TIMEOUT (gap between chunks)
+	Total     time.Duration // CHATPROXY_UPSTREAM_TOTAL_TIMEOUT
+	MaxBytes  int64         // CHATPROXY_UPSTREAM_MAX_BYTES
+	// MaxConcurrent caps n8n calls in flight per site (CHATPROXY_UPSTREAM_MAX_CONCURRENT).
+	MaxConcurrent int
+	// BreakerFailures consecutive failures open a site's circuit breaker for BreakerOpenFor
+	// (CHATPROXY_UPSTREAM_BREAKER_FAILURES, CHATPROXY_UPSTREAM_BREAKER_OPEN_FOR).
+	BreakerFailures int
+	BreakerOpenFor  time.Duration
+}
+
+// Site is one shop using this deployment.
+type Site struct {
+	ID             string   `yaml:"id"`
+	Name           string   `yaml:"name"`
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	WebhookURL     string   `yaml:"n8n_webhook_url"`
+	PayloadFormat  string   `yaml:"payload_format"` // chat-trigger | webhook
+	Signing        Signing  `yaml:"signing"`
+	HistoryDepth   int      `yaml:"history_depth"`
+	ClientIP       string   `yaml:"client_ip"` // raw | hashed | omit
+	Limits         Limits   `yaml:"limits"`
+	Abuse          Abuse    `yaml:"abuse"`
+	Widget         Widget   `yaml:"widget"`
+	// Trusted: the webhook URL came from the operator (env or sites file), not from an admin API.
+	Trusted bool `yaml:"-"`
+}
+
+// Signing chooses how upstream JWTs of a site are signed.
+type Signing struct {
+	Algorithm      string `yaml:"algorithm"` // HS256 (default) | ES256
+	KID            string `yaml:"kid"`
+	Secret         string `yaml:"secret"`      // HS256; default SESSION_SECRET_KEY
+	SecretFile     string `yaml:"secret_file"` // HS256, read at start-up
+	PrivateKeyFile string `yaml:"private_key_file"`
+	TTL            Dur    `yaml:"ttl"` // ≤ 60 s, default 30 s
+}
+
+// Limits are a site's rate limits and budgets. Zero means "use the default"; -1 disables a limit.
+type Limits struct {
+	MaxMessageLength            int `yaml:"max_message_length"`
+	SessionPerMinute            int `yaml:"session_per_minute"`
+	IPPerMinute                 int `yaml:"ip_per_minute"`
+	SitePerMinute               int `yaml:"site_per_minute"`
+	ConcurrentStreamsPerSession int `yaml:"concurrent_streams_per_session"`
+	ConcurrentStreamsPerIP      int `yaml:"concurrent_streams_per_ip"`
+	SessionsPerIPPerHour        int `yaml:"sessions_per_ip_per_hour"`
+	DailyMessages               int `yaml:"daily_messages"`
+}
+
+// Abuse holds a site's cheap bot and spam defences.
+type Abuse struct {
+	MinFirstMessageDelayMS int      `yaml:"min_first_message_delay_ms"` // -1 disables
+	RepeatThreshold        int      `yaml:"repeat_threshold"`           // same text more than this…
+	RepeatWindow           Dur      `yaml:"repeat_window"`              // …within this window is refused
+	Blocklist              []string `yaml:"blocklist"`                  // words, or /regular expressions/
+}
+
+// Widget is the public look and texts of a site's chat.
+type Widget struct {
+	Title             string            `yaml:"title" json:"title"`
+	Subtitle          string            `yaml:"subtitle" json:"subtitle"`
+	PrimaryColor      string            `yaml:"primary_color" json:"primary_color"`
+	TextColor         string            `yaml:"text_color" json:"text_color"`
+	AvatarURL         string            `yaml:"avatar_url" json:"avatar_url"`
+	LauncherIcon      string            `yaml:"launcher_icon" json:"launcher_icon"`
+	Position          string            `yaml:"position" json:"position"`
+	Welcome           string            `yaml:"welcome" json:"welcome"`
+	Placeholder       string            `yaml:"placeholder" json:"placeholder"`
+	Suggestions       []string          `yaml:"suggestions" json:"suggestions"`
+	Texts             map[string]string `yaml:"texts" json:"texts"`
+	Language          string            `yaml:"language" json:"-"`
+	AllowRemoteImages bool              `yaml:"allow_remote_images" json:"-"`
+	ImageHosts        []string          `yaml:"image_hosts" json:"-"`
+}
+
+// Defaults in one place.
+const (
+	DefaultAddr             = ":8080"
+	DefaultMetricsAddr      = "127.0.0.1:9091"
+	DefaultDataDir          = "./data"
+	DefaultMaxMessageLength = 4000
+	DefaultHistoryDepth     = 10
+	MaxBodyBytes            = 16 << 10
+	MaxPageURLLength        = 2048
+	DemoSiteID              = "demo"
+	DefaultSiteID           = "default"
+	DemoWebhookURL          = "http://" + DemoAgentHost + "/webhook/demo/chat"
+	// DemoAgentHost never resolves (.invalid is reserved): only the in-process demo transport answers it.
+	DemoAgentHost = "demo-agent.invalid"
+)
+
+// Default returns the configuration with every default applied and no sites.
+func Default() Config {
+	return Config{
+		Addr:            DefaultAddr,
+		MetricsAddr:     DefaultMetricsAddr,
+		DataDir:         DefaultDataDir,
+		LogLevel:        "info",
+		SessionIdle:     24 * time.Hour,
+		SessionMaxAge:   30 * 24 * time.Hour,
+		ShutdownTimeout: 25 * time.Second,
+		Heartbeat:       15 * time.Second,
+		Upstream: UpstreamTimeouts{
+			Dial:      3 * time.Second,
+			FirstByte: 30 * time.Second,
+			Idle:      30 * time.Second,
+			Total:     120 * time.Second,
+			MaxBytes:  1 << 20,
+
+			MaxConcurrent:   64,
+			BreakerFailures: 5,
+			BreakerOpenFor:  30 * time.Second,
+		},
+	}
+}
+
+// applySiteDefaults fills zero values of a site with the defaults.
+func applySiteDefaults(s *Site) {
+	if s.Name == "" {
+		s.Name = s.ID
+	}
+	if s.PayloadFormat == "" {
+		s.PayloadFormat = "chat-trigger"
+	}
+	if s.Signing.Algorithm == "" {
+		s.Signing.Algorithm = "HS256"
+	}
+	if s.Signing.TTL == 0 {
+		s.Signing.TTL = Dur(30 * time.Second)
+	}
+	if s.HistoryDepth == 0 {
+		s.HistoryDepth = DefaultHistoryDepth
+	}
+	if s.ClientIP == "" {
+		s.ClientIP = "hashed"
+	}
+	applyLimitDefaults(&s.Limits)
+	applyAbuseDefaults(&s.Abuse)
+	if s.Widget.Position == "" {
+		s.Widget.Position = "right"
+	}
+	if s.Widget.Language == "" {
+		s.Widget.Language = "auto"
+	}
+	if s.Widget.Title == "" {
+		s.Widget.Title = s.Name
+	}
+	if s.Widget.PrimaryColor == "" {
+		s.Widget.PrimaryColor = "#4f46e5"
+	}
+	if s.Widget.TextColor == "" {
+		s.Widget.TextColor = "#ffffff"
+	}
+}
+
+func applyLimitDefaults(l *Limits) {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.MaxMessageLength, DefaultMaxMessageLength)
+	def(&l.SessionPerMinute, 20)
+	def(&l.IPPerMinute, 60)
+	def(&l.SitePerMinute, 3000)
+	def(&l.ConcurrentStreamsPerSession, 2)
+	def(&l.ConcurrentStreamsPerIP, 10)
+	def(&l.SessionsPerIPPerHour, 60)
+	def(&l.DailyMessages, -1)
+}
+
+func applyAbuseDefaults(a *Abuse) {
+	if a.MinFirstMessageDelayMS == 0 {
+		a.MinFirstMessageDelayMS = 500
+	}
+	if a.RepeatThreshold == 0 {
+		a.RepeatThreshold = 3
+	}
+	if a.RepeatWindow == 0 {
+		a.RepeatWindow = Dur(10 * time.Minute)
+	}
+}

@@ -1,0 +1,218 @@
+// Package guard decides whether a session or message may go ahead, before anything is stored or
+// sent to n8n: rate limits per client IP (IPv6 by /64), per session and per site, caps on
+// concurrent streams, new sessions per IP, a daily message budget per site, and cheap abuse
+// rules (honeypot, minimum delay after session creation, repeated text, blocklist). Every refusal
+// has its own error code, metric label and analytics event.
+package guard
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/chatproxy/chatproxy/internal/analytics"
+	"github.com/chatproxy/chatproxy/internal/apierr"
+	"github.com/chatproxy/chatproxy/internal/clientip"
+	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/ratelimit"
+	"github.com/chatproxy/chatproxy/internal/site"
+	"github.com/chatproxy/chatproxy/internal/store"
+)
+
+// slotTTL bounds how long a concurrency slot of a crashed replica survives.
+const slotTTL = 5 * time.Minute
+
+// Guard implements httpapi.Guard.
+type Guard struct {
+	lim     ratelimit.Limiter
+	metrics *metrics.Metrics
+	events  *analytics.Recorder
+	now     func() time.Time
+}
+
+// New builds a Guard.
+func New(lim ratelimit.Limiter, m *metrics.Metrics, events *analytics.Recorder) *Guard {
+	return &Guard{lim: lim, metrics: m, events: events, now: time.Now}
+}
+
+// refusal counts and records a refusal and returns err.
+func (g *Guard) refusal(st *site.Site, sessionID, reason string, err *apierr.Error) error {
+	g.metrics.Refusals.WithLabelValues(reason).Inc()
+	if g.events != nil {
+		g.events.Record(st.ID, sessionID, "refused", map[string]any{"reason": reason, "code": err.Code})
+	}
+	return err
+}
+
+// SessionCreate limits new sessions per client IP per hour and catches the honeypot.
+func (g *Guard) SessionCreate(ctx context.Context, st *site.Site, ip netip.Addr, honeypot string) error {
+	if honeypot != "" {
+		return g.refusal(st, "", "honeypot", apierr.BadRequest("bot_detected", "This request looks automated."))
+	}
+	n := st.Limits.SessionsPerIPPerHour
+	if n <= 0 || !ip.IsValid() {
+		return nil
+	}
+	rule := ratelimit.Rule{Name: "sessions_per_ip", Rate: n, Period: time.Hour, Burst: n}
+	return g.allow(ctx, st, "", "sess:"+st.ID+":"+clientip.Key(ip), rule)
+}
+
+// Message applies every check for one visitor message and takes its stream slots.
+func (g *Guard) Message(ctx context.Context, st *site.Site, sess store.Session, ip netip.Addr, text, clientID, honeypot string) (func(), error) {
+	if err := g.abuse(st, sess, text, honeypot); err != nil {
+		return nil, err
+	}
+	l := st.Limits
+	checks := []struct {
+		key  string
+		rule ratelimit.Rule
+	}{
+		{"site:" + st.ID, perMinute("site", l.SitePerMinute)},
+		{"sess:" + sess.ID, perMinute("session", l.SessionPerMinute)},
+		{"ip:" + st.ID + ":" + clientip.Key(ip), perMinute("ip", l.IPPerMinute)},
+		{"rep:" + sess.ID + ":" + textHash(text), repeatRule(st)},
+	}
+	retry, err := g.isRetry(ctx, st, sess, clientID)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range checks {
+		if c.rule.Rate <= 0 || (c.rule.Name == "ip" && !ip.IsValid()) || (c.rule.Name == "repeat" && retry) {
+			continue
+		}
+		if err := g.allow(ctx, st, sess.ID, c.key, c.rule); err != nil {
+			return nil, err
+		}
+	}
+	if err := g.budget(ctx, st, sess.ID); err != nil {
+		return nil, err
+	}
+	return g.Stream(ctx, st, sess, ip)
+}
+
+// Stream takes one concurrent-stream slot for the session and one for the client IP.
+func (g *Guard) Stream(ctx context.Context, st *site.Site, sess store.Session, ip netip.Addr) (func(), error) {
+	var releases []func()
+	release := func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+	slots := []struct {
+		key string
+		max int
+	}{{"streams:sess:" + sess.ID, st.Limits.ConcurrentStreamsPerSession}}
+	if ip.IsValid() {
+		slots = append(slots, struct {
+			key string
+			max int
+		}{"streams:ip:" + clientip.Key(ip), st.Limits.ConcurrentStreamsPerIP})
+	}
+	for _, s := range slots {
+		if s.max <= 0 {
+			continue
+		}
+		rel, ok, err := g.lim.Acquire(ctx, s.key, s.max, slotTTL)
+		if err != nil || !ok {
+			release()
+			if err != nil {
+				return nil, err
+			}
+			return nil, g.refusal(st, sess.ID, "concurrent_streams",
+				apierr.TooMany("too_many_streams", "Too many conversations are open at once. Please wait for an answer to finish.", time.Second))
+		}
+		releases = append(releases, rel)
+	}
+	return release, nil
+}
+
+// isRetry reports whether this client message id was seen recently: a retry of the same message
+// (offline queue, reconnect) joins the first reply and must not count as a repeated text.
+func (g *Guard) isRetry(ctx context.Context, st *site.Site, sess store.Session, clientID string) (bool, error) {
+	if clientID == "" {
+		return false, nil
+	}
+	rule := ratelimit.Rule{Name: "seen", Rate: 1, Period: st.Abuse.RepeatWindow.D(), Burst: 1}
+	d, err := g.lim.Allow(ctx, "seen:"+sess.ID+":"+textHash(clientID), rule)
+	if err != nil {
+		return false, err
+	}
+	return !d.Allowed, nil
+}
+
+// abuse runs the local rules that need no shared state.
+func (g *Guard) abuse(st *site.Site, sess store.Session, text, honeypot string) error {
+	if honeypot != "" {
+		return g.refusal(st, sess.ID, "honeypot", apierr.BadRequest("bot_detected", "This request looks automated."))
+	}
+	if d := time.Duration(st.Abuse.MinFirstMessageDelayMS) * time.Millisecond; d > 0 {
+		if wait := sess.CreatedAt.Add(d).Sub(g.now()); wait > 0 {
+			return g.refusal(st, sess.ID, "too_fast", apierr.TooMany("too_fast", "Please wait a moment before sending.", wait))
+		}
+	}
+	for _, re := range st.Blocklist {
+		if re.MatchString(text) {
+			return g.refusal(st, sess.ID, "blocklist", apierr.BadRequest("blocked_content", "This message cannot be sent."))
+		}
+	}
+	return nil
+}
+
+func (g *Guard) allow(ctx context.Context, st *site.Site, sessionID, key string, rule ratelimit.Rule) error {
+	d, err := g.lim.Allow(ctx, key, rule)
+	if err != nil {
+		return err
+	}
+	if d.Allowed {
+		return nil
+	}
+	code, msg := "rate_limited", "Too many messages. Please wait a moment."
+	if rule.Name == "repeat" {
+		code, msg = "repeated_message", "This message was already sent several times."
+	}
+	e := apierr.TooMany(code, msg, d.RetryAfter)
+	e.Headers = rateLimitHeaders(rule, d)
+	return g.refusal(st, sessionID, rule.Name, e)
+}
+
+func (g *Guard) budget(ctx context.Context, st *site.Site, sessionID string) error {
+	n := st.Limits.DailyMessages
+	if n <= 0 {
+		return nil
+	}
+	d, err := g.lim.Spend(ctx, "budget:"+st.ID, 1, n)
+	if err != nil {
+		return err
+	}
+	if d.Allowed {
+		return nil
+	}
+	return g.refusal(st, sessionID, "daily_budget", apierr.TooMany("daily_budget_exhausted",
+		"The assistant has answered all the questions it can today. Please come back tomorrow.", d.RetryAfter))
+}
+
+func perMinute(name string, n int) ratelimit.Rule {
+	return ratelimit.Rule{Name: name, Rate: n, Period: time.Minute, Burst: max(n, 1)}
+}
+
+func repeatRule(st *site.Site) ratelimit.Rule {
+	return ratelimit.Rule{Name: "repeat", Rate: st.Abuse.RepeatThreshold, Period: st.Abuse.RepeatWindow.D(), Burst: st.Abuse.RepeatThreshold}
+}
+
+func textHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
+}
+
+// rateLimitHeaders follows draft-ietf-httpapi-ratelimit-headers.
+func rateLimitHeaders(rule ratelimit.Rule, d ratelimit.Decision) map[string]string {
+	secs := int((d.ResetAfter + time.Second - 1) / time.Second)
+	return map[string]string{
+		"RateLimit-Policy": fmt.Sprintf(`"%s";q=%d;w=%d`, rule.Name, rule.Burst, int(rule.Period/time.Second)),
+		"RateLimit":        `"` + rule.Name + `";r=` + strconv.Itoa(d.Remaining) + ";t=" + strconv.Itoa(secs),
+	}
+}

@@ -1,0 +1,313 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatproxy/chatproxy/internal/app"
+	"github.com/chatproxy/chatproxy/internal/config"
+	"github.com/chatproxy/chatproxy/internal/n8ntest"
+	"github.com/chatproxy/chatproxy/internal/store"
+	"github.com/chatproxy/chatproxy/internal/store/storetest"
+)
+
+const (
+	shopOrigin  = "https://shop.example"
+	otherOrigin = "https://other.example"
+	n8nSecret   = "n8n-shared-secret-0123456789abcdef0123"
+	jwtSecret   = "session-token-secret-0123456789abcdef"
+)
+
+// engines runs a test against every storage engine, PostgreSQL for real.
+var engines = []string{"sqlite", "postgres"}
+
+type env struct {
+	t    *testing.T
+	app  *app.App
+	srv  *httptest.Server
+	fake *n8ntest.Server
+}
+
+type envOpt func(env map[string]string, otherSite *string)
+
+// withEnv sets one environment variable of the app under test.
+func withEnv(k, v string) envOpt {
+	return func(e map[string]string, _ *string) { e[k] = v }
+}
+
+// withOtherSiteYAML replaces the optional lines of the "other" site (by default it only turns
+// off the minimum delay before a first message).
+func withOtherSiteYAML(lines string) envOpt {
+	return func(_ map[string]string, s *string) { *s = lines }
+}
+
+// newEnv starts the real app (config loading, storage, limiter, upstream client, HTTP) against
+// a fake n8n that checks our JWT the way n8n's JWT Auth does.
+func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
+	t.Helper()
+	fake := n8ntest.NewServer(n8ntest.WithHS256([]byte(n8nSecret)), n8ntest.WithChunks(5))
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	sites := `sites:
+  - id: shop
+    name: Test shop
+    allowed_origins: ["` + shopOrigin + `", "https://*.shop.example"]
+    n8n_webhook_url: "` + fake.URL + `/webhook/test/chat"
+    signing: {algorithm: HS256, secret: "` + n8nSecret + `"}
+    abuse: {min_first_message_delay_ms: -1}
+    limits: {session_per_minute: 1000, ip_per_minute: 1000, sessions_per_ip_per_hour: 1000}
+  - id: other
+    allowed_origins: ["` + otherOrigin + `"]
+    n8n_webhook_url: "` + fake.URL + `/webhook/test/chat"
+    signing: {algorithm: HS256, secret: "` + n8nSecret + `"}
+`
+	otherExtra := "    abuse: {min_first_message_delay_ms: -1}\n"
+	vars := map[string]string{
+		"CHATPROXY_DATA_DIR":                    dir,
+		"JWT_SECRET_KEY":                        jwtSecret,
+		"SESSION_SECRET_KEY":                    n8nSecret,
+		"CHATPROXY_ENCRYPTION_KEYS":             "t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+		"CHATPROXY_UPSTREAM_FIRST_BYTE_TIMEOUT": "2s",
+		"CHATPROXY_UPSTREAM_IDLE_TIMEOUT":       "1s",
+		"CHATPROXY_UPSTREAM_TOTAL_TIMEOUT":      "10s",
+	}
+	if engine == "postgres" {
+		vars["DATABASE_URL"] = storetest.NewPostgresURL(t)
+	}
+	for _, o := range opts {
+		o(vars, &otherExtra)
+	}
+	sites += otherExtra
+	path := filepath.Join(dir, "sites.yaml")
+	if err := os.WriteFile(path, []byte(sites), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars["CHATPROXY_SITES_FILE"] = path
+	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := config.EnsureSecrets(&c); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := app.New(context.Background(), c, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Server)
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Chat.Wait(ctx)
+		a.Close()
+	})
+	return &env{t: t, app: a, srv: srv, fake: fake}
+}
+
+type request struct {
+	method, path, origin, token, cookie string
+	body                                any // string = raw body, else JSON
+	header                              map[string]string
+}
+
+func (e *env) do(r request) *http.Response {
+	e.t.Helper()
+	var body io.Reader
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		body = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(r.method, e.srv.URL+r.path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.origin != "" {
+		req.Header.Set("Origin", r.origin)
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
+	if r.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: "chat_session_id", Value: r.cookie})
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+type session struct {
+	ID        string    `json:"session_id"`
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	VisitorID string    `json:"visitor_id"`
+	Returning bool      `json:"returning"`
+	cookie    string
+}
+
+func (e *env) newSession(body map[string]any) session {
+	e.t.Helper()
+	if body == nil {
+		body = map[string]any{"site_id": "shop"}
+	}
+	resp := e.do(request{method: "POST", path: "/api/v1/session/create", origin: shopOrigin, body: body})
+	if resp.StatusCode != 200 {
+		e.t.Fatalf("session create: %d %s", resp.StatusCode, readAll(resp))
+	}
+	var s session
+	decode(e.t, resp, &s)
+	for _, c := range resp.Cookies() {
+		if c.Name == "chat_session_id" {
+			s.cookie = c.Value
+		}
+	}
+	return s
+}
+
+type sseEvent struct {
+	ID   string
+	Data map[string]any
+	Raw  string
+}
+
+type sseResult struct {
+	events []sseEvent
+	done   bool
+	pings  int
+}
+
+func (r sseResult) text() string {
+	var b strings.Builder
+	for _, e := range r.events {
+		if e.Data["type"] == "item" {
+			b.WriteString(e.Data["content"].(string))
+		}
+	}
+	return b.String()
+}
+
+func (r sseResult) ofType(typ string) []sseEvent {
+	var out []sseEvent
+	for _, e := range r.events {
+		if e.Data["type"] == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// readSSE parses a whole SSE response.
+func readSSE(t *testing.T, resp *http.Response) sseResult {
+	t.Helper()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream; charset=utf-8" {
+		t.Fatalf("status %d, content type %q: %s", resp.StatusCode, ct, readAll(resp))
+	}
+	var res sseResult
+	sc := bufio.NewScanner(resp.Body)
+	var cur sseEvent
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == "":
+			if cur.Raw != "" {
+				res.events = append(res.events, cur)
+			}
+			cur = sseEvent{}
+		case strings.HasPrefix(line, ":"):
+			res.pings++
+		case strings.HasPrefix(line, "id: "):
+			cur.ID = strings.TrimPrefix(line, "id: ")
+		case line == "data: [DONE]":
+			res.done = true
+		case strings.HasPrefix(line, "data: "):
+			cur.Raw = strings.TrimPrefix(line, "data: ")
+			if err := json.Unmarshal([]byte(cur.Raw), &cur.Data); err != nil {
+				t.Fatalf("data line is not JSON: %q", cur.Raw)
+			}
+		}
+	}
+	return res
+}
+
+func (e *env) send(s session, body map[string]any) sseResult {
+	e.t.Helper()
+	resp := e.do(request{method: "POST", path: "/api/v1/chat/message", origin: shopOrigin, token: s.Token, body: body})
+	return readSSE(e.t, resp)
+}
+
+func (e *env) messages(sessionID string) []store.Message {
+	e.t.Helper()
+	msgs, err := e.app.Store.ListMessages(context.Background(), sessionID, store.Page{Limit: 200})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return msgs
+}
+
+// waitMessages polls until the session holds n messages (answers are stored after the stream).
+func (e *env) waitMessages(sessionID string, n int) []store.Message {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		msgs := e.messages(sessionID)
+		if len(msgs) >= n || time.Now().After(deadline) {
+			return msgs
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func decode(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+}
+
+func readAll(resp *http.Response) string {
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// errorCode returns the JSON error code of a response, failing the test when the body is not
+// the {"error":{"code","message"}} shape.
+func errorCode(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	var body struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	raw := readAll(resp)
+	if err := json.Unmarshal([]byte(raw), &body); err != nil || body.Error.Code == "" || body.Error.Message == "" {
+		t.Fatalf("not a JSON error body (%d): %q", resp.StatusCode, raw)
+	}
+	return body.Error.Code
+}

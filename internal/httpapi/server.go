@@ -1,0 +1,117 @@
+// Package httpapi is chatproxy's HTTP surface: routes (stdlib ServeMux patterns), middleware
+// (request id, security headers, origin and CORS checks, body limits), decoding and validation of
+// every input at the edge, and the mapping of errors to JSON responses. It holds no domain logic.
+package httpapi
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatproxy/chatproxy/internal/chat"
+	"github.com/chatproxy/chatproxy/internal/clientip"
+	"github.com/chatproxy/chatproxy/internal/config"
+	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/session"
+	"github.com/chatproxy/chatproxy/internal/site"
+	"github.com/chatproxy/chatproxy/internal/store"
+)
+
+// Guard applies rate limits, budgets and abuse rules. Every method decides before anything is
+// stored or sent upstream; release functions free concurrency slots.
+type Guard interface {
+	SessionCreate(ctx context.Context, s *site.Site, ip netip.Addr, honeypot string) error
+	Message(ctx context.Context, s *site.Site, sess store.Session, ip netip.Addr, text, clientID, honeypot string) (release func(), err error)
+	Stream(ctx context.Context, s *site.Site, sess store.Session, ip netip.Addr) (release func(), err error)
+}
+
+// Pinger reports the health of an optional dependency (Redis).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are what the HTTP layer calls.
+type Deps struct {
+	Config   config.Config
+	Sites    *site.Registry
+	Sessions *session.Service
+	Chat     *chat.Service
+	Store    store.Store
+	Guard    Guard
+	IPs      *clientip.Resolver
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+	Redis    Pinger                  // nil without REDIS_URL
+	JWKS     func() []map[string]any // public keys of ES256 sites
+	Web      fs.FS                   // built widget assets (internal/webui)
+	WebBuilt bool
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	Deps
+	mux         *http.ServeMux
+	log         *slog.Logger
+	metrics     *metrics.Metrics
+	handler     http.Handler
+	publicHTTPS bool
+	draining    atomic.Bool
+	stopStreams chan struct{}
+	stopOnce    sync.Once
+}
+
+// New builds the server and its routes.
+func New(d Deps) *Server {
+	s := &Server{
+		Deps: d, mux: http.NewServeMux(), log: d.Log, metrics: d.Metrics,
+		publicHTTPS: strings.HasPrefix(d.Config.PublicURL, "https://"),
+		stopStreams: make(chan struct{}),
+	}
+	s.routes()
+	s.handler = s.outer(s.mux)
+	return s
+}
+
+func (s *Server) routes() {
+	s.handle("POST /api/v1/session/create", s.sessionCreate)
+	s.handle("GET /api/v1/session/validate", s.sessionValidate)
+	s.handle("POST /api/v1/chat/message", s.chatPost)
+	s.handle("POST /api/v1/chat/stream", s.chatPost)
+	s.handle("GET /api/v1/chat/stream", s.chatGet)
+	s.handle("GET /api/v1/chat/history/{session_id}", s.history)
+	s.handle("GET /api/v1/sites/{site_id}/config", s.siteConfig)
+	s.handle("OPTIONS /api/", s.preflight)
+	s.handle("GET /health", s.health)
+	s.handle("GET /health/live", s.live)
+	s.handle("GET /health/ready", s.ready)
+	s.handle("GET /.well-known/jwks.json", s.jwks)
+	s.handle("GET /embed.js", s.embedJS)
+	s.handle("GET /widget/", s.widget)
+	s.handle("GET /{$}", s.demoPage)
+	s.handle("GET /demo/", s.demoAsset)
+	s.handle("/", s.notFound)
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// BeginDrain turns readiness off and refuses new streams; running replies go on.
+func (s *Server) BeginDrain() { s.draining.Store(true) }
+
+// StopStreams ends every open stream with a reconnect event (after the drain deadline).
+func (s *Server) StopStreams() { s.stopOnce.Do(func() { close(s.stopStreams) }) }
+
+// ConfigureHTTPServer sets the timeouts of the public listener. WriteTimeout stays 0 because
+// streams set a deadline per write instead.
+func ConfigureHTTPServer(srv *http.Server) {
+	srv.ReadHeaderTimeout = 5 * time.Second
+	srv.ReadTimeout = 15 * time.Second
+	srv.IdleTimeout = 120 * time.Second
+	srv.MaxHeaderBytes = 32 << 10
+}

@@ -1,0 +1,144 @@
+// Package session creates visitor sessions and authenticates every later request: a signed bearer
+// token (for iframes without cookies) or the session cookie, both bound to one site and session,
+// checked against the stored session's idle and absolute expiry.
+package session
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatproxy/chatproxy/internal/apierr"
+	"github.com/chatproxy/chatproxy/internal/auth"
+	"github.com/chatproxy/chatproxy/internal/clientip"
+	"github.com/chatproxy/chatproxy/internal/crypto"
+	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/store"
+)
+
+// Token kinds: the bearer token goes in the JSON answer, the cookie token only in Set-Cookie.
+const (
+	KindBearer = auth.KindBearer
+	KindCookie = auth.KindCookie
+)
+
+// Options wire a Service.
+type Options struct {
+	Store   store.Store
+	Keys    *auth.Keys
+	Idle    time.Duration
+	MaxAge  time.Duration
+	HashKey []byte // keys the stored IP prefix hash and fingerprint hash
+	Metrics *metrics.Metrics
+}
+
+// Service creates and checks sessions.
+type Service struct{ o Options }
+
+// New builds a Service.
+func New(o Options) *Service { return &Service{o: o} }
+
+// CreateInput is a validated session request.
+type CreateInput struct {
+	SiteID      string
+	VisitorID   string // from the widget; replaced when not a valid id
+	Fingerprint string
+	PageURL     string
+	UserAgent   string
+	ClientIP    netip.Addr
+}
+
+// Created is a new session with its tokens.
+type Created struct {
+	Session     store.Session
+	Token       string // bearer token
+	CookieToken string // cookie value (a different token)
+}
+
+// Create stores a new session for the visitor.
+func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
+	now := time.Now().UTC()
+	visitor := in.VisitorID
+	if _, err := uuid.Parse(visitor); err != nil || len(visitor) != 36 {
+		visitor = uuid.Must(uuid.NewV7()).String()
+	}
+	v := store.Visitor{ID: visitor, SiteID: in.SiteID, FirstSeen: now, LastSeen: now}
+	if in.Fingerprint != "" {
+		v.FingerprintHash = crypto.HMAC(s.o.HashKey, "fp", in.SiteID, in.Fingerprint)
+	}
+	start := time.Now()
+	returning, err := s.o.Store.TouchVisitor(ctx, v)
+	s.o.Metrics.ObserveDB("touch_visitor", start)
+	if err != nil {
+		return Created{}, storageError(err)
+	}
+	sess := store.Session{
+		ID: uuid.Must(uuid.NewV7()).String(), SiteID: in.SiteID, VisitorID: visitor,
+		CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.o.MaxAge),
+		UserAgent: in.UserAgent, PageURL: in.PageURL, Returning: returning,
+	}
+	if in.ClientIP.IsValid() {
+		sess.IPHash = clientip.HashPrefix(s.o.HashKey, in.ClientIP)
+	}
+	start = time.Now()
+	err = s.o.Store.CreateSession(ctx, sess)
+	s.o.Metrics.ObserveDB("create_session", start)
+	if err != nil {
+		return Created{}, storageError(err)
+	}
+	out := Created{Session: sess}
+	claims := auth.Claims{SessionID: sess.ID, SiteID: sess.SiteID, IssuedAt: now, ExpiresAt: sess.ExpiresAt}
+	claims.Kind = KindBearer
+	if out.Token, err = auth.Issue(s.o.Keys, claims); err != nil {
+		return Created{}, err
+	}
+	claims.Kind = KindCookie
+	if out.CookieToken, err = auth.Issue(s.o.Keys, claims); err != nil {
+		return Created{}, err
+	}
+	return out, nil
+}
+
+// Authenticate checks a token of the given kind and returns the live session it names.
+func (s *Service) Authenticate(ctx context.Context, token, kind string) (store.Session, error) {
+	now := time.Now()
+	claims, err := auth.Verify(s.o.Keys, token, kind, now)
+	if err != nil {
+		if errors.Is(err, auth.ErrExpiredToken) {
+			return store.Session{}, apierr.Unauthorized("session_expired", "The session has expired. Start a new one.")
+		}
+		return store.Session{}, apierr.ErrUnauthorized()
+	}
+	start := time.Now()
+	sess, err := s.o.Store.GetSession(ctx, claims.SessionID)
+	s.o.Metrics.ObserveDB("get_session", start)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, apierr.ErrUnauthorized()
+	}
+	if err != nil {
+		return store.Session{}, storageError(err)
+	}
+	if sess.SiteID != claims.SiteID {
+		return store.Session{}, apierr.ErrUnauthorized()
+	}
+	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeen) > s.o.Idle {
+		return store.Session{}, apierr.Unauthorized("session_expired", "The session has expired. Start a new one.")
+	}
+	// Touch at most once a minute: idle expiry needs no finer grain, and it saves a write per request.
+	if now.Sub(sess.LastSeen) > time.Minute {
+		if err := s.o.Store.TouchSession(ctx, sess.ID, now.UTC()); err == nil {
+			sess.LastSeen = now.UTC()
+		}
+	}
+	return sess, nil
+}
+
+func storageError(err error) error {
+	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return apierr.ErrStorage()
+	}
+	return err
+}

@@ -1,0 +1,179 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chatproxy/chatproxy/internal/store"
+)
+
+// Batch sizes for the re-encryption walks.
+const (
+	defaultReencryptBatch = 500
+	maxReencryptBatch     = 5000
+)
+
+func reencryptLimit(n int) int {
+	if n <= 0 {
+		return defaultReencryptBatch
+	}
+	return min(n, maxReencryptBatch)
+}
+
+// resealed is one row's new sealed values, with the old ones kept for compare-and-swap.
+type resealed struct {
+	id       string
+	old, new [2][]byte
+}
+
+// ReencryptMessages re-seals message contents in id order after afterID. The rewrite is one
+// batch in one transaction; each UPDATE matches on the old bytes, so a row changed meanwhile
+// (e.g. by a concurrent run) is skipped, never overwritten.
+func (s *Store) ReencryptMessages(ctx context.Context, afterID string, limit int, reseal store.ResealFunc) (string, int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, session_id, site_id, role, content_enc FROM messages
+        WHERE id > $1 ORDER BY id LIMIT $2`, afterID, reencryptLimit(limit))
+	if err != nil {
+		return "", 0, wrapErr("reencrypt messages", err)
+	}
+	var lastID string
+	var todo []resealed
+	for rows.Next() {
+		var m store.Message
+		var sealed []byte
+		if err := rows.Scan(&m.ID, &m.SessionID, &m.SiteID, &m.Role, &sealed); err != nil {
+			rows.Close()
+			return "", 0, wrapErr("reencrypt messages", err)
+		}
+		lastID = m.ID
+		fresh, changed, err := reseal(sealed, store.MessageAAD(m))
+		if err != nil {
+			rows.Close()
+			return "", 0, fmt.Errorf("postgres: reencrypt message %s: %w", m.ID, err)
+		}
+		if changed {
+			todo = append(todo, resealed{id: m.ID, old: [2][]byte{sealed}, new: [2][]byte{fresh}})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", 0, wrapErr("reencrypt messages", err)
+	}
+	n, err := s.rewrite(ctx, `UPDATE messages SET content_enc = $2 WHERE id = $1 AND content_enc = $3`, todo, 1)
+	return lastID, n, wrapErr("reencrypt messages", err)
+}
+
+// ReencryptSessions re-seals sessions' user agent and page URL in id order after afterID.
+func (s *Store) ReencryptSessions(ctx context.Context, afterID string, limit int, reseal store.ResealFunc) (string, int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, site_id, user_agent_enc, page_url_enc FROM sessions
+        WHERE id > $1 ORDER BY id LIMIT $2`, afterID, reencryptLimit(limit))
+	if err != nil {
+		return "", 0, wrapErr("reencrypt sessions", err)
+	}
+	var lastID string
+	var todo []resealed
+	for rows.Next() {
+		var sess store.Session
+		var r resealed
+		if err := rows.Scan(&sess.ID, &sess.SiteID, &r.old[0], &r.old[1]); err != nil {
+			rows.Close()
+			return "", 0, wrapErr("reencrypt sessions", err)
+		}
+		lastID, r.id = sess.ID, sess.ID
+		changed, err := resealSession(sess, &r, reseal)
+		if err != nil {
+			rows.Close()
+			return "", 0, fmt.Errorf("postgres: reencrypt session %s: %w", sess.ID, err)
+		}
+		if changed {
+			todo = append(todo, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", 0, wrapErr("reencrypt sessions", err)
+	}
+	n, err := s.rewrite(ctx, `UPDATE sessions SET user_agent_enc = $2, page_url_enc = $3
+        WHERE id = $1 AND user_agent_enc = $4 AND page_url_enc = $5`, todo, 2)
+	return lastID, n, wrapErr("reencrypt sessions", err)
+}
+
+// resealSession fills r.new with the resealed fields (or the old bytes for a field left alone).
+func resealSession(sess store.Session, r *resealed, reseal store.ResealFunc) (bool, error) {
+	fields := [2]string{"user_agent", "page_url"}
+	anyChanged := false
+	for i, field := range fields {
+		fresh, changed, err := reseal(r.old[i], store.SessionAAD(sess, field))
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", field, err)
+		}
+		r.new[i] = r.old[i]
+		if changed && !bytes.Equal(fresh, r.old[i]) {
+			r.new[i], anyChanged = fresh, true
+		}
+	}
+	return anyChanged, nil
+}
+
+// rewrite sends update once per row as one pipelined batch in one transaction. Its
+// parameters are $1 = id, then the width new values, then the width old values.
+func (s *Store) rewrite(ctx context.Context, update string, rows []resealed, width int) (int, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	batch := &pgx.Batch{}
+	for _, r := range rows {
+		args := make([]any, 1+2*width)
+		args[0] = r.id
+		for i := range width {
+			args[1+i], args[1+width+i] = r.new[i], r.old[i]
+		}
+		batch.Queue(update, args...)
+	}
+	total := 0
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		results := tx.SendBatch(ctx, batch)
+		for range rows {
+			tag, err := results.Exec()
+			if err != nil {
+				_ = results.Close()
+				return err
+			}
+			total += int(tag.RowsAffected())
+		}
+		return results.Close()
+	})
+	return total, err
+}
+
+// DeleteSessionsBefore removes a site's sessions idle since before t (messages go by cascade),
+// their events, and the site's visitors idle since before t that have no session left.
+func (s *Store) DeleteSessionsBefore(ctx context.Context, siteID string, t time.Time) (int, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM events WHERE session_id IN
+            (SELECT id FROM sessions WHERE site_id = $1 AND last_seen < $2)`, siteID, t); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE site_id = $1 AND last_seen < $2`, siteID, t)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		_, err = tx.Exec(ctx, `DELETE FROM visitors WHERE site_id = $1 AND last_seen < $2
+            AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = visitors.id)`, siteID, t)
+		return err
+	})
+	return int(n), wrapErr("delete sessions", err)
+}
+
+// DeleteSession removes one session with its messages and events in one statement.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	var deleted bool
+	err := s.pool.QueryRow(ctx, `WITH e AS (DELETE FROM events WHERE session_id = $1)
+        DELETE FROM sessions WHERE id = $1 RETURNING true`, id).Scan(&deleted)
+	return wrapErr("delete session", err)
+}

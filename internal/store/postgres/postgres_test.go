@@ -1,0 +1,100 @@
+package postgres
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chatproxy/chatproxy/internal/store"
+	"github.com/chatproxy/chatproxy/internal/store/storetest"
+)
+
+func open(t *testing.T, url string, c store.Cipher) *Store {
+	t.Helper()
+	s, err := Open(t.Context(), url, c)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, c store.Cipher) store.Store {
+		return open(t, storetest.NewPostgresURL(t), c)
+	})
+}
+
+// TestMigrateConcurrently starts three replicas on one fresh database at once: the advisory
+// lock must let exactly one of them build the schema while the others wait and find it done.
+func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	url := storetest.NewPostgresURL(t)
+	stores := []*Store{open(t, url, store.PlainCipher{}), open(t, url, store.PlainCipher{}), open(t, url, store.PlainCipher{})}
+	var wg sync.WaitGroup
+	errs := make([]error, len(stores))
+	for i, s := range stores {
+		wg.Go(func() { errs[i] = s.Migrate(t.Context()) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Migrate #%d: %v", i, err)
+		}
+	}
+	applied, latest, err := stores[0].SchemaVersion(t.Context())
+	if err != nil || applied != latest {
+		t.Errorf("SchemaVersion = %d, %d, %v; want equal", applied, latest, err)
+	}
+	var rows int
+	if err := stores[1].pool.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != latest {
+		t.Errorf("schema_migrations has %d rows, %v; want %d (each step applied once)", rows, err, latest)
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	t.Parallel()
+	_, err := Open(t.Context(), "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", store.PlainCipher{})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Open on a closed port: err = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestStatementTimeoutIsUnavailable checks that a query stopped by statement_timeout (set from
+// the URL here) is reported as ErrUnavailable, like any other timeout.
+func TestStatementTimeoutIsUnavailable(t *testing.T) {
+	t.Parallel()
+	url := storetest.NewPostgresURL(t) + "&statement_timeout=50"
+	s := open(t, url, store.PlainCipher{})
+	_, err := s.pool.Exec(t.Context(), `SELECT pg_sleep(2)`)
+	if err = wrapErr("sleep", err); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("query past statement_timeout: err = %v, want ErrUnavailable", err)
+	}
+}
+
+func TestPoolConfig(t *testing.T) {
+	cfg, err := poolConfig("postgres://u@db.example:5432/app?sslmode=disable")
+	if err != nil {
+		t.Fatalf("poolConfig: %v", err)
+	}
+	params := cfg.ConnConfig.RuntimeParams
+	if params["statement_timeout"] != "5s" || params["application_name"] != "chatproxy" || params["idle_in_transaction_session_timeout"] == "" {
+		t.Errorf("runtime params = %v; want the defaults", params)
+	}
+	if cfg.ConnConfig.ConnectTimeout != 5*time.Second || cfg.MaxConns < 8 || cfg.MinConns != 2 {
+		t.Errorf("connect timeout %v, max conns %d, min conns %d; want 5s, >=8, 2", cfg.ConnConfig.ConnectTimeout, cfg.MaxConns, cfg.MinConns)
+	}
+	cfg, err = poolConfig("postgres://u@db.example/app?statement_timeout=1s&pool_max_conns=3&connect_timeout=9")
+	if err != nil {
+		t.Fatalf("poolConfig: %v", err)
+	}
+	if cfg.ConnConfig.RuntimeParams["statement_timeout"] != "1s" || cfg.MaxConns != 3 || cfg.ConnConfig.ConnectTimeout != 9*time.Second {
+		t.Errorf("URL settings were overridden: %v, max conns %d, connect timeout %v",
+			cfg.ConnConfig.RuntimeParams, cfg.MaxConns, cfg.ConnConfig.ConnectTimeout)
+	}
+	if _, err := poolConfig("postgres://u:s3cret@db.example:notaport/app"); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("bad URL: err = %v; want an error that hides the password", err)
+	}
+}

@@ -1,0 +1,153 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chatproxy/chatproxy/internal/store"
+)
+
+const upsertSite = `INSERT INTO sites (id, name, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, updated_at = excluded.updated_at`
+
+const selectSite = `SELECT id, name, config, created_at, updated_at FROM sites`
+
+// UpsertSite creates the site or replaces its name and config; CreatedAt of an existing site is kept.
+func (s *Store) UpsertSite(ctx context.Context, site store.Site) error {
+	_, err := s.pool.Exec(ctx, upsertSite, site.ID, site.Name, jsonOrEmpty(site.Config), site.CreatedAt, site.UpdatedAt)
+	return wrapErr("upsert site", err)
+}
+
+// GetSite returns ErrNotFound for an unknown id.
+func (s *Store) GetSite(ctx context.Context, id string) (store.Site, error) {
+	site, err := scanSite(s.pool.QueryRow(ctx, selectSite+` WHERE id = $1`, id))
+	return site, wrapErr("get site", err)
+}
+
+// ListSites returns every site ordered by id.
+func (s *Store) ListSites(ctx context.Context) ([]store.Site, error) {
+	rows, err := s.pool.Query(ctx, selectSite+` ORDER BY id`)
+	if err != nil {
+		return nil, wrapErr("list sites", err)
+	}
+	defer rows.Close()
+	var sites []store.Site
+	for rows.Next() {
+		site, err := scanSite(rows)
+		if err != nil {
+			return nil, wrapErr("list sites", err)
+		}
+		sites = append(sites, site)
+	}
+	return sites, wrapErr("list sites", rows.Err())
+}
+
+func scanSite(r pgx.Row) (store.Site, error) {
+	var site store.Site
+	if err := r.Scan(&site.ID, &site.Name, &site.Config, &site.CreatedAt, &site.UpdatedAt); err != nil {
+		return store.Site{}, err
+	}
+	site.CreatedAt, site.UpdatedAt = utc(site.CreatedAt), utc(site.UpdatedAt)
+	return site, nil
+}
+
+// touchVisitor upserts the visitor and, in the same statement, looks for an earlier session of
+// the visitor or of any visitor of the site sharing its (non-empty) fingerprint hash.
+const touchVisitor = `INSERT INTO visitors AS v (id, site_id, fingerprint_hash, first_seen, last_seen)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO UPDATE SET
+    last_seen = GREATEST(v.last_seen, excluded.last_seen),
+    fingerprint_hash = CASE WHEN excluded.fingerprint_hash <> '' THEN excluded.fingerprint_hash ELSE v.fingerprint_hash END
+WHERE v.site_id = excluded.site_id
+RETURNING
+    EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = v.id AND s.site_id = v.site_id)
+    OR (v.fingerprint_hash <> '' AND EXISTS (
+        SELECT 1 FROM visitors o JOIN sessions s ON s.visitor_id = o.id
+        WHERE o.site_id = v.site_id AND o.fingerprint_hash = v.fingerprint_hash))`
+
+// TouchVisitor creates or refreshes the visitor and reports whether it is returning.
+func (s *Store) TouchVisitor(ctx context.Context, v store.Visitor) (bool, error) {
+	var returning bool
+	err := s.pool.QueryRow(ctx, touchVisitor, v.ID, v.SiteID, v.FingerprintHash, v.FirstSeen, v.LastSeen).Scan(&returning)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, errors.New("postgres: touch visitor: id belongs to another site")
+	}
+	return returning, wrapErr("touch visitor", err)
+}
+
+const insertSession = `INSERT INTO sessions (id, site_id, visitor_id, created_at, last_seen, expires_at,
+    ip_hash, user_agent_enc, page_url_enc, is_returning) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+// CreateSession inserts a session with its personal fields sealed.
+func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
+	ua, err := s.cipher.Seal([]byte(sess.UserAgent), store.SessionAAD(sess, "user_agent"))
+	if err != nil {
+		return fmt.Errorf("postgres: create session: seal: %w", err)
+	}
+	page, err := s.cipher.Seal([]byte(sess.PageURL), store.SessionAAD(sess, "page_url"))
+	if err != nil {
+		return fmt.Errorf("postgres: create session: seal: %w", err)
+	}
+	_, err = s.pool.Exec(ctx, insertSession, sess.ID, sess.SiteID, sess.VisitorID, sess.CreatedAt,
+		sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page, sess.Returning)
+	return wrapErr("create session", err)
+}
+
+const selectSession = `SELECT id, site_id, visitor_id, created_at, last_seen, expires_at, ip_hash,
+    user_agent_enc, page_url_enc, is_returning FROM sessions WHERE id = $1`
+
+// GetSession returns the session with its personal fields opened.
+func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
+	var sess store.Session
+	var ua, page []byte
+	err := s.pool.QueryRow(ctx, selectSession, id).Scan(&sess.ID, &sess.SiteID, &sess.VisitorID,
+		&sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt, &sess.IPHash, &ua, &page, &sess.Returning)
+	if err != nil {
+		return store.Session{}, wrapErr("get session", err)
+	}
+	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = utc(sess.CreatedAt), utc(sess.LastSeen), utc(sess.ExpiresAt)
+	if err := openSession(s.cipher, &sess, ua, page); err != nil {
+		return store.Session{}, fmt.Errorf("postgres: get session: %w", err)
+	}
+	return sess, nil
+}
+
+// openSession opens the sealed fields into sess; a value that fails to open is an error,
+// never garbage.
+func openSession(c store.Cipher, sess *store.Session, ua, page []byte) error {
+	plain, err := c.Open(ua, store.SessionAAD(*sess, "user_agent"))
+	if err != nil {
+		return fmt.Errorf("open user agent: %w", err)
+	}
+	sess.UserAgent = string(plain)
+	if plain, err = c.Open(page, store.SessionAAD(*sess, "page_url")); err != nil {
+		return fmt.Errorf("open page url: %w", err)
+	}
+	sess.PageURL = string(plain)
+	return nil
+}
+
+const touchSession = `UPDATE sessions SET last_seen = GREATEST(last_seen, $2) WHERE id = $1`
+
+// TouchSession moves LastSeen forward (never back); ErrNotFound for an unknown id.
+func (s *Store) TouchSession(ctx context.Context, id string, lastSeen time.Time) error {
+	tag, err := s.pool.Exec(ctx, touchSession, id, lastSeen)
+	if err != nil {
+		return wrapErr("touch session", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return wrapErr("touch session", store.ErrNotFound)
+	}
+	return nil
+}
+
+func jsonOrEmpty(b []byte) string {
+	if len(b) == 0 {
+		return "{}"
+	}
+	return string(b)
+}

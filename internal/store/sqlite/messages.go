@@ -1,0 +1,133 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"github.com/chatproxy/chatproxy/internal/store"
+)
+
+// Page limits for ListMessages.
+const (
+	defaultPageLimit = 50
+	maxPageLimit     = 200
+)
+
+// The conflict target names the unique (session_id, client_message_id) pair only, so a
+// duplicate primary key is still an error. NULL client ids never conflict.
+const insertMessage = `INSERT INTO messages (id, session_id, site_id, role, content_enc, status,
+    client_message_id, first_token_ms, total_ms, created_at)
+VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?)
+ON CONFLICT (session_id, client_message_id) DO NOTHING`
+
+const messageColumns = `SELECT id, session_id, site_id, role, content_enc, status,
+    COALESCE(client_message_id, ''), first_token_ms, total_ms, created_at FROM messages `
+
+const (
+	selectMessage          = messageColumns + `WHERE id = ?`
+	selectMessageByClient  = messageColumns + `WHERE session_id = ? AND client_message_id = ?`
+	selectNextMessage      = messageColumns + `WHERE session_id = ? AND id > ? AND role = ? ORDER BY id LIMIT 1`
+	selectNewestMessages   = messageColumns + `WHERE session_id = ? ORDER BY id DESC LIMIT ?`
+	selectMessagesBeforeID = messageColumns + `WHERE session_id = ? AND id < ? ORDER BY id DESC LIMIT ?`
+)
+
+// AddMessage inserts m with its content sealed. A repeat of a (session, client message id)
+// pair writes nothing and returns the stored row with created=false.
+func (s *Store) AddMessage(ctx context.Context, m store.Message) (store.Message, bool, error) {
+	sealed, err := s.cipher.Seal([]byte(m.Content), store.MessageAAD(m))
+	if err != nil {
+		return store.Message{}, false, fmt.Errorf("sqlite: add message: seal: %w", err)
+	}
+	res, err := s.exec(ctx, insertMessage, m.ID, m.SessionID, m.SiteID, m.Role, sealed, m.Status,
+		m.ClientMessageID, m.FirstTokenMS, m.TotalMS, toDB(m.CreatedAt))
+	if err != nil {
+		return store.Message{}, false, wrapErr("add message", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return store.Message{}, false, wrapErr("add message", err)
+	} else if n == 1 {
+		m.CreatedAt = normalize(m.CreatedAt)
+		return m, true, nil
+	}
+	existing, err := s.oneMessage(ctx, selectMessageByClient, m.SessionID, m.ClientMessageID)
+	if err != nil {
+		return store.Message{}, false, wrapErr("add message: read existing", err)
+	}
+	return existing, false, nil
+}
+
+// GetMessage returns ErrNotFound for an unknown id.
+func (s *Store) GetMessage(ctx context.Context, id string) (store.Message, error) {
+	m, err := s.oneMessage(ctx, selectMessage, id)
+	return m, wrapErr("get message", err)
+}
+
+// NextMessage returns the session's first message with role after afterID.
+func (s *Store) NextMessage(ctx context.Context, sessionID, afterID, role string) (store.Message, error) {
+	m, err := s.oneMessage(ctx, selectNextMessage, sessionID, afterID, role)
+	return m, wrapErr("next message", err)
+}
+
+// ListMessages returns the newest p.Limit messages older than p.Before, oldest first.
+func (s *Store) ListMessages(ctx context.Context, sessionID string, p store.Page) ([]store.Message, error) {
+	limit := pageLimit(p.Limit)
+	var rows *sql.Rows
+	var err error
+	if p.Before == "" {
+		rows, err = s.query(ctx, selectNewestMessages, sessionID, limit)
+	} else {
+		rows, err = s.query(ctx, selectMessagesBeforeID, sessionID, p.Before, limit)
+	}
+	if err != nil {
+		return nil, wrapErr("list messages", err)
+	}
+	defer rows.Close()
+	msgs := make([]store.Message, 0, min(limit, 16))
+	for rows.Next() {
+		m, err := s.scanMessage(rows)
+		if err != nil {
+			return nil, wrapErr("list messages", err)
+		}
+		msgs = append(msgs, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrapErr("list messages", err)
+	}
+	slices.Reverse(msgs) // read newest first to apply the limit; callers want oldest first
+	return msgs, nil
+}
+
+func pageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return defaultPageLimit
+	case n > maxPageLimit:
+		return maxPageLimit
+	}
+	return n
+}
+
+func (s *Store) oneMessage(ctx context.Context, query string, args ...any) (store.Message, error) {
+	return s.scanMessage(s.queryRow(ctx, query, args...))
+}
+
+// scanMessage reads one row and opens its content; a value that fails to open is an error.
+func (s *Store) scanMessage(r scanner) (store.Message, error) {
+	var m store.Message
+	var sealed []byte
+	var created int64
+	err := r.Scan(&m.ID, &m.SessionID, &m.SiteID, &m.Role, &sealed, &m.Status,
+		&m.ClientMessageID, &m.FirstTokenMS, &m.TotalMS, &created)
+	if err != nil {
+		return store.Message{}, err
+	}
+	m.CreatedAt = fromDB(created)
+	plain, err := s.cipher.Open(sealed, store.MessageAAD(m))
+	if err != nil {
+		return store.Message{}, fmt.Errorf("open content of message %s: %w", m.ID, err)
+	}
+	m.Content = string(plain)
+	return m, nil
+}

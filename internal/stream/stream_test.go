@@ -1,0 +1,222 @@
+package stream
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestBufferReplayThenLive(t *testing.T) {
+	ctx := context.Background()
+	b := NewMemory(MemoryOptions{})
+	defer b.Close()
+	if _, err := b.Start(ctx, "r1", "u1", "s1"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"a", "b"} {
+		if _, err := b.Append(ctx, "r1", Event{Type: TypeItem, Content: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub, err := b.Subscribe(ctx, "r1", "s1", Position{Epoch: b.epoch, Offset: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, done, err := sub.Next(ctx)
+	if err != nil || done || e.Content != "b" || e.Offset != 2 {
+		t.Fatalf("replay got %+v done=%v err=%v", e, done, err)
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		_, _ = b.Append(ctx, "r1", Event{Type: TypeItem, Content: "c"})
+		_ = b.Finish(ctx, "r1")
+	}()
+	e, _, _, err = sub.Next(ctx)
+	if err != nil || e.Content != "c" || e.Offset != 3 {
+		t.Fatalf("live got %+v err=%v", e, err)
+	}
+	if _, _, done, _ = sub.Next(ctx); !done {
+		t.Fatal("want done after finish")
+	}
+	if id, ok, _ := b.Lookup(ctx, "u1"); !ok || id != "r1" {
+		t.Fatalf("alias lookup = %q %v", id, ok)
+	}
+}
+
+func TestBufferRefusesOtherOwnerEpochAndDropped(t *testing.T) {
+	ctx := context.Background()
+	b := NewMemory(MemoryOptions{MaxBytesPerReply: 200})
+	defer b.Close()
+	_, _ = b.Start(ctx, "r", "", "owner")
+	if _, err := b.Subscribe(ctx, "r", "intruder", Position{}); !errors.Is(err, ErrUnknownReply) {
+		t.Fatalf("other owner: %v", err)
+	}
+	if _, err := b.Subscribe(ctx, "r", "owner", Position{Epoch: "other", Offset: 1}); !errors.Is(err, ErrGone) {
+		t.Fatalf("other epoch: %v", err)
+	}
+	for i := 0; i < 20; i++ {
+		_, _ = b.Append(ctx, "r", Event{Type: TypeItem, Content: strings.Repeat("x", 30)})
+	}
+	if _, err := b.Subscribe(ctx, "r", "owner", Position{Epoch: b.epoch, Offset: 1}); !errors.Is(err, ErrGone) {
+		t.Fatalf("dropped offset: %v", err)
+	}
+	if _, err := b.Subscribe(ctx, "missing", "owner", Position{}); !errors.Is(err, ErrUnknownReply) {
+		t.Fatalf("unknown: %v", err)
+	}
+}
+
+func TestBufferSweepsFinished(t *testing.T) {
+	ctx := context.Background()
+	b := NewMemory(MemoryOptions{FinishedTTL: time.Millisecond})
+	defer b.Close()
+	_, _ = b.Start(ctx, "r", "u", "s")
+	_ = b.Finish(ctx, "r")
+	b.sweep(time.Now().Add(time.Second))
+	if b.Len() != 0 {
+		t.Fatal("finished reply not swept")
+	}
+	if _, ok, _ := b.Lookup(ctx, "u"); ok {
+		t.Fatal("alias not swept")
+	}
+}
+
+func TestParsePosition(t *testing.T) {
+	p, ok := ParsePosition("ab12-7")
+	if !ok || p.Epoch != "ab12" || p.Offset != 7 {
+		t.Fatalf("got %+v %v", p, ok)
+	}
+	for _, bad := range []string{"", "-1", "ab-", "ab-x", "ab", strings.Repeat("a", 200) + "-1"} {
+		if _, ok := ParsePosition(bad); ok {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+// readFrames parses an SSE body into its data lines (comments and retry skipped).
+func readFrames(t *testing.T, body string) (ids, datas []string) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "id: "):
+			ids = append(ids, strings.TrimPrefix(line, "id: "))
+		case strings.HasPrefix(line, "data: "):
+			datas = append(datas, strings.TrimPrefix(line, "data: "))
+		}
+	}
+	return ids, datas
+}
+
+func TestRelayWritesEventsHeartbeatAndDone(t *testing.T) {
+	ctx := context.Background()
+	b := NewMemory(MemoryOptions{})
+	defer b.Close()
+	_, _ = b.Start(ctx, "r", "", "s")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, _ = b.Append(ctx, "r", Event{Type: TypeBegin, MessageID: "r"})
+		time.Sleep(60 * time.Millisecond) // longer than the heartbeat below
+		_, _ = b.Append(ctx, "r", Event{Type: TypeItem, Content: "line1\n\ndata: fake\nid: 9", MessageID: "r"})
+		_, _ = b.Append(ctx, "r", Event{Type: TypeEnd, Status: "complete", MessageID: "r"})
+		_ = b.Finish(ctx, "r")
+	}()
+	rec := httptest.NewRecorder()
+	sw, err := NewWriter(rec, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, _ := b.Subscribe(ctx, "r", "s", Position{})
+	if err := Relay(ctx, sub, sw, RelayOptions{Heartbeat: 20 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	body := rec.Body.String()
+	if rec.Header().Get("Content-Type") != "text/event-stream; charset=utf-8" || rec.Header().Get("X-Accel-Buffering") != "no" || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("headers: %v", rec.Header())
+	}
+	if !strings.HasPrefix(body, "retry: ") || !strings.Contains(body, ": ping\n\n") {
+		t.Fatalf("missing retry or heartbeat:\n%s", body)
+	}
+	ids, datas := readFrames(t, body)
+	if len(ids) != 3 || !strings.HasSuffix(ids[0], "-1") || !strings.HasSuffix(ids[2], "-3") {
+		t.Fatalf("ids = %v", ids)
+	}
+	if datas[len(datas)-1] != "[DONE]" || len(datas) != 4 {
+		t.Fatalf("datas = %v", datas)
+	}
+	var item Event
+	if err := json.Unmarshal([]byte(datas[1]), &item); err != nil || item.Content != "line1\n\ndata: fake\nid: 9" {
+		t.Fatalf("item round trip: %+v %v", item, err)
+	}
+}
+
+func TestRelayStopSendsReconnect(t *testing.T) {
+	ctx := context.Background()
+	b := NewMemory(MemoryOptions{})
+	defer b.Close()
+	_, _ = b.Start(ctx, "r", "", "s")
+	stop := make(chan struct{})
+	rec := httptest.NewRecorder()
+	sw, _ := NewWriter(rec, time.Second)
+	sub, _ := b.Subscribe(ctx, "r", "s", Position{})
+	go func() { time.Sleep(20 * time.Millisecond); close(stop) }()
+	if err := Relay(ctx, sub, sw, RelayOptions{Heartbeat: time.Second, Stop: stop}); err != nil {
+		t.Fatal(err)
+	}
+	_, datas := readFrames(t, rec.Body.String())
+	var e Event
+	if len(datas) != 1 || json.Unmarshal([]byte(datas[0]), &e) != nil || e.Type != TypeReconnect || e.RetryMS < 1000 {
+		t.Fatalf("want one reconnect event, got %v", datas)
+	}
+}
+
+func TestWriterHasNoContentLength(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, _ := NewWriter(w, time.Second)
+		_ = sw.Done()
+	}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength != -1 {
+		t.Fatalf("content length %d", resp.ContentLength)
+	}
+}
+
+// FuzzEventFrame: whatever text an upstream sends, its frame is exactly one id line, one data
+// line and a blank line, and the data line decodes back to the same text.
+func FuzzEventFrame(f *testing.F) {
+	for _, s := range []string{"hello", "a\n\nb", "data: x\nid: 1\n\n", "\r\n\r", "\u2028\u2029", "event: reset", ":comment", "\x00\x1f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		frame := string(Event{Offset: 3, Type: TypeItem, Content: s}.Frame("ep"))
+		if !strings.HasSuffix(frame, "\n\n") || strings.Count(frame, "\n") != 3 || strings.Contains(frame, "\r") {
+			t.Fatalf("frame breaks SSE framing: %q", frame)
+		}
+		lines := strings.Split(strings.TrimSuffix(frame, "\n\n"), "\n")
+		if lines[0] != "id: ep-3" || !strings.HasPrefix(lines[1], "data: ") {
+			t.Fatalf("bad frame %q", frame)
+		}
+		var e Event
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(lines[1], "data: ")), &e); err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.ToValidUTF8(s, "\uFFFD"); e.Content != want {
+			t.Fatalf("content changed: %q -> %q", s, e.Content)
+		}
+	})
+}

@@ -1,0 +1,288 @@
+package upstream
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// maxRetries bounds replays of requests that certainly never left this host.
+const maxRetries = 2
+
+// Options configures a Client. Zero values take the defaults in parentheses.
+type Options struct {
+	DialTimeout      time.Duration // (3 s) TCP connect, per attempt
+	TLSTimeout       time.Duration // (5 s) TLS handshake
+	FirstByteTimeout time.Duration // (30 s) from the start of the call to the first body byte
+	IdleTimeout      time.Duration // (30 s) longest gap between two reads of the body
+	TotalTimeout     time.Duration // (120 s) the whole call, retries included
+	MaxResponseBytes int64         // (1 MiB) larger answers fail with CodeBadResponse
+	MaxRequestBytes  int           // (256 KiB) body cap; the oldest history is dropped to fit
+
+	// AllowPrivateUntrusted lets untrusted targets reach private and loopback addresses
+	// (development only). https is still required.
+	AllowPrivateUntrusted bool
+
+	MaxConcurrentPerSite int           // (64) calls in flight per site
+	ConcurrencyWait      time.Duration // (2 s) wait for a free slot before CodeBusy
+
+	BreakerFailures int           // (5) consecutive failures that open a site's breaker
+	BreakerOpenFor  time.Duration // (30 s) how long it stays open before one probe
+
+	// RootCAs overrides the system roots for upstream TLS (private CA, tests).
+	RootCAs *x509.CertPool
+	// Transport, when set, replaces the network transport for every target (e.g. the in-process
+	// demo agent). The dial-time SSRF guard does not apply to it; the https rule still does.
+	Transport http.RoundTripper
+	// Now is the clock for token and body timestamps (time.Now).
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	setDur := func(d *time.Duration, def time.Duration) {
+		if *d <= 0 {
+			*d = def
+		}
+	}
+	setDur(&o.DialTimeout, 3*time.Second)
+	setDur(&o.TLSTimeout, 5*time.Second)
+	setDur(&o.FirstByteTimeout, 30*time.Second)
+	setDur(&o.IdleTimeout, 30*time.Second)
+	setDur(&o.TotalTimeout, 120*time.Second)
+	setDur(&o.ConcurrencyWait, 2*time.Second)
+	setDur(&o.BreakerOpenFor, 30*time.Second)
+	if o.MaxResponseBytes <= 0 {
+		o.MaxResponseBytes = 1 << 20
+	}
+	if o.MaxRequestBytes <= 0 {
+		o.MaxRequestBytes = 256 << 10
+	}
+	if o.MaxConcurrentPerSite <= 0 {
+		o.MaxConcurrentPerSite = 64
+	}
+	if o.BreakerFailures <= 0 {
+		o.BreakerFailures = 5
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Client calls n8n webhooks. One Client serves every site; it is safe for concurrent use.
+type Client struct {
+	opts       Options
+	trusted    *http.Client
+	untrusted  *http.Client
+	transports []*http.Transport
+	sites      *siteGuards
+	readers    sync.Pool
+}
+
+// NewClient builds a Client with pooled transports: one for trusted targets and one, guarded
+// against private addresses, for untrusted ones.
+func NewClient(opts Options) *Client {
+	opts = opts.withDefaults()
+	c := &Client{
+		opts:  opts,
+		sites: &siteGuards{opts: opts, sites: make(map[string]*siteGuard)},
+		readers: sync.Pool{New: func() any {
+			return bufio.NewReaderSize(nil, 16<<10)
+		}},
+	}
+	if opts.Transport != nil {
+		c.trusted = newHTTPClient(opts.Transport)
+		c.untrusted = c.trusted
+		return c
+	}
+	trusted := newTransport(opts, false)
+	untrusted := newTransport(opts, !opts.AllowPrivateUntrusted)
+	c.transports = []*http.Transport{trusted, untrusted}
+	c.trusted, c.untrusted = newHTTPClient(trusted), newHTTPClient(untrusted)
+	return c
+}
+
+// Close releases idle upstream connections.
+func (c *Client) Close() {
+	for _, t := range c.transports {
+		t.CloseIdleConnections()
+	}
+}
+
+// Call sends one visitor message to the site's webhook and passes the normalised answer to emit,
+// in order, on the calling goroutine. It returns nil or an *Error.
+func (c *Client) Call(ctx context.Context, t Target, req Request, emit func(Chunk)) error {
+	if emit == nil {
+		emit = func(Chunk) {}
+	}
+	guard := c.sites.get(t.SiteID)
+	done, err := guard.breaker.Allow()
+	if err != nil {
+		return NewError(CodeCircuitOpen, false, err)
+	}
+	if e := c.callGuarded(ctx, guard, t, req, emit); e != nil {
+		done(e)
+		return e
+	}
+	done(nil)
+	return nil
+}
+
+func (c *Client) callGuarded(ctx context.Context, guard *siteGuard, t Target, req Request, emit func(Chunk)) *Error {
+	if !guard.acquire(ctx, c.opts.ConcurrencyWait) {
+		if ctx.Err() != nil {
+			return NewError(CodeCanceled, false, fmt.Errorf("%w: %w", errCallerCanceled, context.Cause(ctx)))
+		}
+		return NewError(CodeBusy, false, errBusy)
+	}
+	defer guard.release()
+	hc, e := c.route(t)
+	if e != nil {
+		return e
+	}
+	body, token, e := c.encode(t, req)
+	if e != nil {
+		return e
+	}
+	return c.exchange(ctx, hc, t.URL, body, token, emit)
+}
+
+// route checks the target URL and picks the transport for it.
+func (c *Client) route(t Target) (*http.Client, *Error) {
+	u, err := parseTargetURL(t.URL)
+	if err != nil {
+		return nil, NewError(CodeUnreachable, false, err)
+	}
+	if t.Trusted {
+		return c.trusted, nil
+	}
+	if u.Scheme != "https" {
+		return nil, NewError(CodeUnreachable, false, errors.New("untrusted webhook URLs must use https"))
+	}
+	return c.untrusted, nil
+}
+
+func (c *Client) encode(t Target, req Request) (body []byte, token string, e *Error) {
+	now := c.opts.Now()
+	if t.Signer != nil {
+		var err error
+		if token, _, err = t.Signer.Sign(req, now); err != nil {
+			return nil, "", NewError(CodeBadRequest, false, err)
+		}
+	}
+	body, err := BuildBody(t.Format, req, token, now, c.opts.MaxRequestBytes)
+	if err != nil {
+		return nil, "", NewError(CodeBadRequest, false, err)
+	}
+	return body, token, nil
+}
+
+// exchange runs one request under the call's timers and parses the answer.
+func (c *Client) exchange(ctx context.Context, hc *http.Client, rawURL string, body []byte, token string, emit func(Chunk)) *Error {
+	ctx, cancelTotal := context.WithTimeoutCause(ctx, c.opts.TotalTimeout, errTotalTimeout)
+	defer cancelTotal()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := newCallTimer(c.opts.FirstByteTimeout, c.opts.IdleTimeout, cancel)
+	defer timer.stop()
+
+	resp, sent, err := c.send(ctx, hc, rawURL, body, token)
+	if err != nil {
+		return classifySend(ctx, err, sent)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if e := statusError(resp); e != nil {
+		return e
+	}
+	timer.body = resp.Body
+	br := c.readers.Get().(*bufio.Reader)
+	br.Reset(&cappedReader{r: timer, remaining: c.opts.MaxResponseBytes})
+	defer func() { br.Reset(nil); c.readers.Put(br) }()
+	textSeen, err := parseBody(br, resp.Header.Get("Content-Type"), int(c.opts.MaxResponseBytes), emit)
+	if err != nil {
+		return classifyRead(ctx, err, textSeen)
+	}
+	return nil
+}
+
+// send POSTs the body, retrying only failures that happened before any byte could be written.
+// sent reports whether the request may have reached the server.
+func (c *Client) send(ctx context.Context, hc *http.Client, rawURL string, body []byte, token string) (*http.Response, bool, error) {
+	for attempt := 0; ; attempt++ {
+		var trace sendTrace
+		req, err := http.NewRequestWithContext(trace.attach(ctx), http.MethodPost, rawURL, bytes.NewReader(body))
+		if err != nil {
+			return nil, false, stripURL(err)
+		}
+		setHeaders(req.Header, token)
+		resp, err := hc.Do(req)
+		if err == nil {
+			return resp, true, nil
+		}
+		err = stripURL(err)
+		sent := trace.sent.Load() || !isPreSendError(err)
+		if sent || attempt >= maxRetries || !isRetryable(err) || ctx.Err() != nil {
+			return nil, sent, err
+		}
+		backoff := time.NewTimer(50*time.Millisecond + rand.N(200*time.Millisecond))
+		select {
+		case <-backoff.C:
+		case <-ctx.Done():
+			backoff.Stop()
+			return nil, false, err
+		}
+	}
+}
+
+func setHeaders(h http.Header, token string) {
+	h.Set("Content-Type", "application/json")
+	h.Set("Accept", "application/x-ndjson, application/json, text/event-stream, text/plain")
+	h.Set("User-Agent", "chatproxy")
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+}
+
+// statusError maps a non-2xx status to an error, reading only a little of the body so the
+// connection can be reused; the body itself never reaches the error.
+func statusError(resp *http.Response) *Error {
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+	code := CodeStatus
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		code = CodeUnauthorized
+	case http.StatusTooManyRequests:
+		code = CodeRateLimited
+	}
+	e := NewError(code, true, fmt.Errorf("upstream answered HTTP %d", resp.StatusCode))
+	e.Status = resp.StatusCode
+	if code == CodeRateLimited {
+		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
+	}
+	return e
+}
+
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, time.Until(t))
+	}
+	return 0
+}

@@ -1,0 +1,37 @@
+// Package webui embeds the browser side built by web/widget (`npm run build`): the host-page
+// loader (embed.js), the chat iframe app (widget/) and the demo shop page (demo/). A fresh
+// clone has only dist/.gitkeep, so the package always compiles; Built reports whether a
+// real build is present.
+package webui
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed all:dist
+var dist embed.FS
+
+// Paths inside FS that the server maps to URLs.
+const (
+	LoaderPath     = "embed.js"          // GET /embed.js
+	WidgetIndex    = "widget/index.html" // GET /widget/
+	WidgetAssetDir = "widget/assets"     // GET /widget/assets/*
+	DemoIndex      = "demo/index.html"   // GET /
+)
+
+// FS returns the build output rooted at dist: embed.js, widget/…, demo/….
+func FS() fs.FS {
+	sub, err := fs.Sub(dist, "dist")
+	if err != nil {
+		// fs.Sub fails only for an invalid path; "dist" is a constant valid path.
+		panic(err)
+	}
+	return sub
+}
+
+// Built reports whether the widget has been built (dist/widget/index.html exists).
+func Built() bool {
+	_, err := fs.Stat(FS(), WidgetIndex)
+	return err == nil
+}

@@ -1,0 +1,139 @@
+// The chatproxy HTTP API as the iframe uses it (docs/api.md). All calls are same-origin;
+// after session creation every call carries the bearer token, since third-party cookies may
+// be blocked in the iframe.
+
+export interface SessionInfo {
+  session_id: string;
+  token: string;
+  expires_at: string;
+  visitor_id: string;
+  returning: boolean;
+}
+
+export interface HistoryMessage {
+  id: string;
+  role: 'user' | 'assistant';
+  content: string;
+  status: string;
+  created_at: string;
+}
+
+export interface ChatRequest {
+  message: string;
+  page_url?: string;
+  client_message_id: string;
+  context?: Record<string, unknown>;
+}
+
+/** A non-2xx answer. `network` is set instead when no answer arrived at all. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfter = 0,
+  ) {
+    super(message);
+  }
+
+  /** True for failures worth retrying unchanged later: no answer, 5xx, 429. */
+  get transient(): boolean {
+    return this.status === 0 || this.status >= 500 || this.status === 429 || this.status === 408;
+  }
+}
+
+function retryAfterSeconds(value: string | null): number {
+  if (!value) return 0;
+  const secs = Number(value);
+  if (Number.isFinite(secs)) return Math.max(0, Math.ceil(secs));
+  const when = Date.parse(value);
+  return Number.isFinite(when) ? Math.max(0, Math.ceil((when - Date.now()) / 1000)) : 0;
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  let code = `http_${res.status}`;
+  let message = res.statusText;
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    if (body.error?.code) code = body.error.code;
+    if (body.error?.message) message = body.error.message;
+  } catch {
+    // not JSON: keep the status
+  }
+  return new ApiError(res.status, code, message, retryAfterSeconds(res.headers.get('Retry-After')));
+}
+
+export class Api {
+  private token = '';
+
+  constructor(private readonly base = '') {}
+
+  setToken(token: string): void {
+    this.token = token;
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    const h: Record<string, string> = { Accept: 'application/json', ...extra };
+    if (this.token) h.Authorization = `Bearer ${this.token}`;
+    return h;
+  }
+
+  /** fetch that turns "no answer at all" into ApiError(0, 'network'). */
+  private async call(path: string, init: RequestInit): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, { credentials: 'same-origin', cache: 'no-store', ...init });
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      throw new ApiError(0, 'network', 'network error');
+    }
+    if (!res.ok) throw await failure(res);
+    return res;
+  }
+
+  async config(siteId: string): Promise<unknown> {
+    const res = await this.call(`/api/v1/sites/${encodeURIComponent(siteId)}/config`, { headers: this.headers() });
+    return res.json();
+  }
+
+  async createSession(body: { site_id: string; page_url?: string; visitor_id?: string }): Promise<SessionInfo> {
+    const res = await this.call('/api/v1/session/create', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return (await res.json()) as SessionInfo;
+  }
+
+  async history(sessionId: string, limit = 50): Promise<HistoryMessage[]> {
+    const res = await this.call(`/api/v1/chat/history/${encodeURIComponent(sessionId)}?limit=${limit}`, {
+      headers: this.headers(),
+    });
+    const body = (await res.json()) as { messages?: HistoryMessage[] };
+    return Array.isArray(body.messages) ? body.messages : [];
+  }
+
+  /** Sends a message; resolves with the open SSE response. */
+  sendMessage(body: ChatRequest, signal: AbortSignal): Promise<Response> {
+    return this.call('/api/v1/chat/message', {
+      method: 'POST',
+      headers: this.headers({
+        'Content-Type': 'application/json',
+        Accept: 'text/event-stream',
+        'Idempotency-Key': body.client_message_id,
+      }),
+      body: JSON.stringify(body),
+      signal,
+    });
+  }
+
+  /** Resumes a reply after `lastEventId` (from its start when empty). */
+  resume(messageId: string, lastEventId: string, signal: AbortSignal): Promise<Response> {
+    const extra: Record<string, string> = { Accept: 'text/event-stream' };
+    if (lastEventId) extra['Last-Event-ID'] = lastEventId;
+    return this.call(`/api/v1/chat/stream?message_id=${encodeURIComponent(messageId)}`, {
+      headers: this.headers(extra),
+      signal,
+    });
+  }
+}

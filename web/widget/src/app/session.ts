@@ -1,0 +1,78 @@
+// The visitor's chat session: restores it from storage, creates a new one when there is
+// none (or the server says it is gone), keeps the visitor id across new conversations and
+// remembers the one message whose reply was in flight, so a reload can rejoin it.
+
+import type { Api, SessionInfo } from './api';
+import type { SessionStore, StoredSession } from './persist';
+
+function expired(rec: StoredSession): boolean {
+  const at = Date.parse(rec.expiresAt);
+  return !rec.token || !rec.sessionId || (Number.isFinite(at) && at <= Date.now() + 5000);
+}
+
+export class SessionKeeper {
+  private current: StoredSession | null;
+  private creating: Promise<StoredSession> | null = null;
+
+  constructor(
+    private readonly api: Api,
+    private readonly store: SessionStore,
+    private readonly siteId: string,
+    private readonly pageUrl: () => string,
+  ) {
+    this.current = store.load();
+    if (this.current && !expired(this.current)) api.setToken(this.current.token);
+  }
+
+  /** The stored session when it is still usable (may still be refused by the server). */
+  usable(): StoredSession | null {
+    return this.current && !expired(this.current) ? this.current : null;
+  }
+
+  /** Returns a usable session, creating one (once, even if asked concurrently) when needed. */
+  ensure(): Promise<StoredSession> {
+    const rec = this.usable();
+    if (rec) return Promise.resolve(rec);
+    if (!this.creating) {
+      this.creating = this.create().finally(() => {
+        this.creating = null;
+      });
+    }
+    return this.creating;
+  }
+
+  /** Drops the session (keeping the visitor) so the next ensure() makes a new one. */
+  forget(): void {
+    const visitorId = this.current?.visitorId ?? '';
+    this.api.setToken('');
+    this.save(visitorId ? { sessionId: '', token: '', expiresAt: '', visitorId, pending: null } : null);
+  }
+
+  setPending(pending: StoredSession['pending']): void {
+    if (this.current) this.save({ ...this.current, pending });
+  }
+
+  private async create(): Promise<StoredSession> {
+    const visitorId = this.current?.visitorId;
+    const info: SessionInfo = await this.api.createSession({
+      site_id: this.siteId,
+      page_url: this.pageUrl() || undefined,
+      visitor_id: visitorId || undefined,
+    });
+    const rec: StoredSession = {
+      sessionId: info.session_id,
+      token: info.token,
+      expiresAt: info.expires_at,
+      visitorId: info.visitor_id || visitorId || '',
+      pending: null,
+    };
+    this.api.setToken(rec.token);
+    this.save(rec);
+    return rec;
+  }
+
+  private save(rec: StoredSession | null): void {
+    this.current = rec;
+    this.store.save(rec);
+  }
+}
