@@ -169,8 +169,8 @@ func (a *App) upstreamOptions() upstream.Options {
 		MaxConcurrentPerSite: u.MaxConcurrent, BreakerFailures: u.BreakerFailures, BreakerOpenFor: u.BreakerOpenFor,
 	}
 	if a.Config.Demo {
-		o.Transport = demoagent.Transport{
-			Host: config.DemoAgentHost, Agent: demoagent.Agent{Delay: 40 * time.Millisecond}, Next: http.DefaultTransport,
+		o.WrapTransport = func(next http.RoundTripper) http.RoundTripper {
+			return demoagent.Transport{Host: config.DemoAgentHost, Agent: demoagent.Agent{Delay: 40 * time.Millisecond}, Next: next}
 		}
 	}
 	return o
@@ -197,7 +197,7 @@ func (a *App) newLimiter(ctx context.Context) (ratelimit.Limiter, *redis.Client,
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		a.Log.Warn("redis unreachable at start-up; rate limits fall back to per-instance until it is back", "err", err)
 	}
-	remote := ratelimit.NewRedis(rdb, "chatproxy:rl:")
+	remote := ratelimit.NewRedis(rdb, a.Config.RedisPrefix+"rl:")
 	fb := ratelimit.NewFallback(remote, local, func(op string, err error) {
 		a.Metrics.RateLimitFallback.WithLabelValues(op).Inc()
 		a.Log.Warn("rate limit decided locally: redis failed", "op", op, "err", err)

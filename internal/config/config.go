@@ -16,6 +16,7 @@ type Config struct {
 	PublicURL   string // CHATPROXY_PUBLIC_URL: how browsers reach this server (demo origin, cookies)
 	DatabaseURL string // DATABASE_URL: PostgreSQL; empty = SQLite in DataDir
 	RedisURL    string // REDIS_URL: shared limits and reply buffers; empty = in-process
+	RedisPrefix string // CHATPROXY_REDIS_PREFIX: key prefix, so deployments can share a Redis
 	LogLevel    string // LOG_LEVEL
 	Debug       bool   // DEBUG: text logs, debug level
 
@@ -31,7 +32,10 @@ type Config struct {
 	SessionMaxAge   time.Duration // CHATPROXY_SESSION_MAX_AGE
 	ShutdownTimeout time.Duration // CHATPROXY_SHUTDOWN_TIMEOUT: how long running replies may finish
 	Heartbeat       time.Duration // CHATPROXY_HEARTBEAT: SSE comment interval
-	Upstream        UpstreamTimeouts
+	// StreamWriteTimeout bounds each SSE write; a client that does not read within it is dropped
+	// (its reply goes on and is stored). CHATPROXY_STREAM_WRITE_TIMEOUT.
+	StreamWriteTimeout time.Duration
+	Upstream           UpstreamTimeouts
 
 	Demo  bool // no configuration at all: demo site + built-in demo agent
 	Sites []Site
@@ -139,18 +143,21 @@ const (
 // Default returns the configuration with every default applied and no sites.
 func Default() Config {
 	return Config{
-		Addr:            DefaultAddr,
-		MetricsAddr:     DefaultMetricsAddr,
-		DataDir:         DefaultDataDir,
-		LogLevel:        "info",
-		SessionIdle:     24 * time.Hour,
-		SessionMaxAge:   30 * 24 * time.Hour,
-		ShutdownTimeout: 25 * time.Second,
-		Heartbeat:       15 * time.Second,
+		Addr:               DefaultAddr,
+		MetricsAddr:        DefaultMetricsAddr,
+		DataDir:            DefaultDataDir,
+		LogLevel:           "info",
+		SessionIdle:        24 * time.Hour,
+		SessionMaxAge:      30 * 24 * time.Hour,
+		ShutdownTimeout:    25 * time.Second,
+		Heartbeat:          15 * time.Second,
+		StreamWriteTimeout: 10 * time.Second,
 		Upstream: UpstreamTimeouts{
-			Dial:      3 * time.Second,
-			FirstByte: 30 * time.Second,
-			Idle:      30 * time.Second,
+			Dial: 3 * time.Second,
+			// n8n (2.17+) writes a keepalive line every 30 s while an agent thinks: both bounds
+			// leave room for one to arrive late.
+			FirstByte: 60 * time.Second,
+			Idle:      45 * time.Second,
 			Total:     120 * time.Second,
 			MaxBytes:  1 << 20,
 

@@ -15,10 +15,6 @@ import (
 	"github.com/chatproxy/chatproxy/internal/stream"
 )
 
-// writeTimeout bounds each SSE write: a client that does not read within it is dropped (its
-// reply goes on and is stored).
-const writeTimeout = 10 * time.Second
-
 type messageRequest struct {
 	Message         string          `json:"message"`
 	PageURL         string          `json:"page_url"`
@@ -131,7 +127,7 @@ func (s *Server) serveReply(w http.ResponseWriter, r *http.Request, sessionID st
 			return err
 		}
 	}
-	sw, err := stream.NewWriter(w, writeTimeout)
+	sw, err := stream.NewWriter(w, s.Config.StreamWriteTimeout)
 	if err != nil {
 		return nil // client gone
 	}

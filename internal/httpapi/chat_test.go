@@ -171,7 +171,7 @@ func TestChatDisconnectStillStoresAnswer(t *testing.T) {
 	e.fake.SetChunkDelay(30 * time.Millisecond)
 	s := e.newSession(nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "POST", e.srv.URL+"/api/v1/chat/message", strings.NewReader(`{"message":"long one"}`))
+	req, _ := http.NewRequestWithContext(ctx, "POST", e.url+"/api/v1/chat/message", strings.NewReader(`{"message":"long one"}`))
 	req.Header.Set("Origin", shopOrigin)
 	req.Header.Set("Authorization", "Bearer "+s.Token)
 	resp, err := http.DefaultClient.Do(req)

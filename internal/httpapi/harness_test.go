@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,8 +35,11 @@ var engines = []string{"sqlite", "postgres"}
 type env struct {
 	t    *testing.T
 	app  *app.App
-	srv  *httptest.Server
+	url  string
 	fake *n8ntest.Server
+	// stop begins the app's graceful shutdown (like SIGTERM); served reports Serve's result.
+	stop   context.CancelFunc
+	served chan error
 }
 
 type envOpt func(env map[string]string, otherSite *string)
@@ -76,6 +78,8 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
 	otherExtra := "    abuse: {min_first_message_delay_ms: -1}\n"
 	vars := map[string]string{
 		"CHATPROXY_DATA_DIR":                    dir,
+		"CHATPROXY_ADDR":                        "127.0.0.1:0",
+		"CHATPROXY_METRICS_ADDR":                "off",
 		"JWT_SECRET_KEY":                        jwtSecret,
 		"SESSION_SECRET_KEY":                    n8nSecret,
 		"CHATPROXY_ENCRYPTION_KEYS":             "t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
@@ -107,16 +111,23 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Server)
+	l, err := a.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	e := &env{t: t, app: a, url: "http://" + l.Public.Addr().String(), fake: fake, stop: stop, served: make(chan error, 1)}
+	go func() { e.served <- a.Serve(ctx, l) }()
 	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Chat.Wait(ctx)
+		stop()
+		select {
+		case <-e.served:
+		case <-time.After(40 * time.Second):
+			t.Error("server did not stop")
+		}
 		a.Close()
 	})
-	return &env{t: t, app: a, srv: srv, fake: fake}
+	return e
 }
 
 type request struct {
@@ -138,7 +149,7 @@ func (e *env) do(r request) *http.Response {
 		raw, _ := json.Marshal(b)
 		body = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(r.method, e.srv.URL+r.path, body)
+	req, err := http.NewRequest(r.method, e.url+r.path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -54,18 +54,12 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// cleanText normalises visitor text: Unicode NFC, CRLF to LF, control and format characters
-// removed (except newline and tab), surrounding space trimmed.
+// cleanText normalises visitor text: control and format characters removed (except newline and
+// tab), CRLF to LF, then Unicode NFC (after stripping, so removing a character cannot leave a
+// non-normalised sequence), surrounding space trimmed.
 func cleanText(s string) string {
-	s = norm.NFC.String(strings.ReplaceAll(s, "\r\n", "\n"))
-	clean := true
-	for _, r := range s {
-		if isStripped(r) {
-			clean = false
-			break
-		}
-	}
-	if !clean {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	if strings.IndexFunc(s, isStripped) >= 0 {
 		s = strings.Map(func(r rune) rune {
 			if isStripped(r) {
 				return -1
@@ -73,7 +67,7 @@ func cleanText(s string) string {
 			return r
 		}, s)
 	}
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(norm.NFC.String(s))
 }
 
 func isStripped(r rune) bool {

@@ -137,12 +137,12 @@ func TestSessionRefusals(t *testing.T) {
 func TestSessionSameOriginWidget(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	// The widget iframe runs on the proxy's own origin: the browser marks it same-origin.
-	ok := e.do(request{method: "POST", path: "/api/v1/session/create", origin: e.srv.URL,
+	ok := e.do(request{method: "POST", path: "/api/v1/session/create", origin: e.url,
 		header: map[string]string{"Sec-Fetch-Site": "same-origin"}, body: map[string]any{"site_id": "shop", "origin_domain": shopOrigin}})
 	if ok.StatusCode != 200 {
 		t.Fatalf("same-origin widget: %d %s", ok.StatusCode, readAll(ok))
 	}
-	bad := e.do(request{method: "POST", path: "/api/v1/session/create", origin: e.srv.URL,
+	bad := e.do(request{method: "POST", path: "/api/v1/session/create", origin: e.url,
 		header: map[string]string{"Sec-Fetch-Site": "same-origin"}, body: map[string]any{"site_id": "shop", "origin_domain": "https://evil.example"}})
 	if bad.StatusCode != 403 {
 		t.Fatalf("widget embedded on a foreign host page: %d", bad.StatusCode)

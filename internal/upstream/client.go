@@ -40,9 +40,13 @@ type Options struct {
 
 	// RootCAs overrides the system roots for upstream TLS (private CA, tests).
 	RootCAs *x509.CertPool
-	// Transport, when set, replaces the network transport for every target (e.g. the in-process
-	// demo agent). The dial-time SSRF guard does not apply to it; the https rule still does.
+	// Transport, when set, replaces the network transport for every target (tests). The dial-time
+	// SSRF guard does not apply to it; the https rule still does.
 	Transport http.RoundTripper
+	// WrapTransport, when set, wraps the pooled transport used for trusted targets, e.g. to answer
+	// the in-process demo agent's host and pass everything else to next. Untrusted targets keep
+	// the guarded transport.
+	WrapTransport func(next http.RoundTripper) http.RoundTripper
 	// Now is the clock for token and body timestamps (time.Now).
 	Now func() time.Time
 }
@@ -107,7 +111,11 @@ func NewClient(opts Options) *Client {
 	trusted := newTransport(opts, false)
 	untrusted := newTransport(opts, !opts.AllowPrivateUntrusted)
 	c.transports = []*http.Transport{trusted, untrusted}
-	c.trusted, c.untrusted = newHTTPClient(trusted), newHTTPClient(untrusted)
+	var trustedRT http.RoundTripper = trusted
+	if opts.WrapTransport != nil {
+		trustedRT = opts.WrapTransport(trusted)
+	}
+	c.trusted, c.untrusted = newHTTPClient(trustedRT), newHTTPClient(untrusted)
 	return c
 }
 

@@ -21,29 +21,27 @@ var (
 	errInvalidJSON = errors.New("the response contains invalid JSON")
 )
 
-// flexText is a chunk's content: normally a string; anything else is kept as its JSON text, the way
-// n8n stringifies object content.
-type flexText string
-
-func (f *flexText) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexText(s)
-		return nil
+// contentText returns a chunk's content: normally a string; anything else is kept as its JSON
+// text, the way n8n stringifies object content. Content is decoded as `any`, so the common string
+// case needs no second decoder pass.
+func contentText(content any) string {
+	switch v := content.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
 	}
-	if string(b) != "null" {
-		*f = flexText(b)
+	b, err := json.Marshal(content)
+	if err != nil {
+		return ""
 	}
-	return nil
+	return string(b)
 }
 
 // wireChunk is one line of n8n's streaming response (§2.2 of the protocol notes).
 type wireChunk struct {
-	Type     string   `json:"type"`
-	Content  flexText `json:"content"`
+	Type     string `json:"type"`
+	Content  any    `json:"content"`
 	Metadata struct {
 		NodeID   string          `json:"nodeId"`
 		RunIndex json.RawMessage `json:"runIndex"` // compared as raw bytes: no parsing, any JSON type
@@ -168,8 +166,8 @@ func (p *parser) ndjson(lr *lineReader, first wireChunk) error {
 func (p *parser) chunk(c wireChunk) (stop bool, err error) {
 	switch c.Type {
 	case "item":
-		if c.Content != "" {
-			p.runText(c.Metadata.NodeID, c.Metadata.RunIndex, string(c.Content))
+		if text := contentText(c.Content); text != "" {
+			p.runText(c.Metadata.NodeID, c.Metadata.RunIndex, text)
 		}
 	case "keepalive":
 		p.emit(Chunk{Kind: ChunkKeepalive})
@@ -182,10 +180,10 @@ func (p *parser) chunk(c wireChunk) (stop bool, err error) {
 // runText emits text, preceded by ChunkRunStart when it belongs to another node run than the
 // text before it (n8n can stream several begin…end runs in one response).
 func (p *parser) runText(node string, runIndex []byte, text string) {
-	if p.textSeen && (node != p.runNode || string(runIndex) != p.runIndex) {
-		p.emit(Chunk{Kind: ChunkRunStart})
-	}
-	if !p.textSeen || node != p.runNode || string(runIndex) != p.runIndex {
+	if node != p.runNode || string(runIndex) != p.runIndex {
+		if p.textSeen {
+			p.emit(Chunk{Kind: ChunkRunStart})
+		}
 		p.runNode, p.runIndex = node, string(runIndex)
 	}
 	p.text(text)

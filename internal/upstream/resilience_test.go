@@ -2,6 +2,7 @@ package upstream_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -168,7 +169,9 @@ func TestConcurrencyCap(t *testing.T) {
 	c := newClient(t, upstream.Options{MaxConcurrentPerSite: 1, ConcurrencyWait: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(t.Context())
 	first := make(chan outcome, 1)
-	go func() { first <- call(ctx, c, trustedTarget(fake.URLFor(n8ntest.ScenarioHangBeforeHeaders)), testRequest()) }()
+	go func() {
+		first <- call(ctx, c, trustedTarget(fake.URLFor(n8ntest.ScenarioHangBeforeHeaders)), testRequest())
+	}()
 	for fake.Count() == 0 {
 		time.Sleep(time.Millisecond)
 	}
@@ -191,5 +194,40 @@ func TestConcurrencyCap(t *testing.T) {
 	}
 	if fake.Count() != 3 {
 		t.Fatalf("fake saw %d requests; want 3", fake.Count())
+	}
+}
+
+// hostRouter answers one host itself and passes everything else on, like the demo agent.
+type hostRouter struct {
+	host string
+	next http.RoundTripper
+}
+
+func (h hostRouter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host != h.host {
+		return h.next.RoundTrip(r)
+	}
+	return &http.Response{
+		StatusCode: 200, Header: http.Header{"Content-Type": {"text/plain"}},
+		Body: io.NopCloser(strings.NewReader("from the wrapper")), Request: r,
+	}, nil
+}
+
+// TestWrapTransport: the wrapper serves trusted targets; untrusted ones keep the SSRF guard.
+func TestWrapTransport(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t)
+	c := newClient(t, upstream.Options{WrapTransport: func(next http.RoundTripper) http.RoundTripper {
+		return hostRouter{host: "demo.agent.invalid", next: next}
+	}})
+	if got := call(t.Context(), c, trustedTarget("http://demo.agent.invalid/chat"), testRequest()); got.text != "from the wrapper" {
+		t.Fatalf("wrapped host: %q, %+v", got.text, got.err)
+	}
+	if got := call(t.Context(), c, trustedTarget(fake.URLFor(n8ntest.ScenarioJSONOutput)), testRequest()); got.text != n8ntest.AnswerText {
+		t.Fatalf("passed-on host: %q, %+v", got.text, got.err)
+	}
+	got := call(t.Context(), c, untrustedTarget("https://127.0.0.1:"+fake.Port()+"/x"), testRequest())
+	if code(got.err) != upstream.CodeUnreachable || !errors.Is(got.err, upstream.ErrBlockedAddress) {
+		t.Fatalf("untrusted target bypassed the guard: %+v", got.err)
 	}
 }

@@ -106,8 +106,8 @@ func (p *parser) sseJSON(data []byte) (stop bool, err error) {
 	switch {
 	case isStreamType(o.Type):
 		return p.chunk(o.wireChunk)
-	case o.Content != "":
-		p.text(string(o.Content))
+	case contentText(o.Content) != "":
+		p.text(contentText(o.Content))
 	case len(o.Choices) > 0:
 		p.text(o.Choices[0].Delta.Content)
 		p.text(o.Choices[0].Text)
