@@ -73,8 +73,8 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
   - id: other
     allowed_origins: ["` + otherOrigin + `"]
     n8n_webhook_url: "` + fake.URL + `/webhook/test/chat"
-    signing: {algorithm: HS256, secret: "` + n8nSecret + `"}
 `
+	// "other" signs with SESSION_SECRET_KEY (the default HS256 key) unless a test says otherwise.
 	otherExtra := "    abuse: {min_first_message_delay_ms: -1}\n"
 	vars := map[string]string{
 		"CHATPROXY_DATA_DIR":                    dir,
