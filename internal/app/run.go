@@ -59,7 +59,11 @@ func (a *App) Serve(ctx context.Context, l Listeners) error {
 	a.Server.BeginDrain()
 	drainCtx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
 	if err := a.Chat.Wait(drainCtx); err != nil {
-		a.Log.Warn("replies still running at the drain deadline", "err", err)
+		a.Log.Warn("replies still running at the drain deadline: interrupting them", "err", err)
+		a.Chat.Abort()
+		abortCtx, abortCancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_ = a.Chat.Wait(abortCtx)
+		abortCancel()
 	}
 	cancel()
 	a.Server.StopStreams()

@@ -48,6 +48,10 @@ type Service struct {
 	o       Options
 	running sync.WaitGroup
 	outbox  *outbox
+	// base is the parent of every reply's context: replies outlive their HTTP requests, and
+	// Abort cancels them all when a shutdown deadline passes.
+	base  context.Context
+	abort context.CancelFunc
 }
 
 // New builds a Service and starts its outbox (answers waiting for the database).
@@ -56,6 +60,7 @@ func New(o Options) *Service {
 		o.ReplyTimeout = 3 * time.Minute
 	}
 	s := &Service{o: o}
+	s.base, s.abort = context.WithCancel(context.Background())
 	s.outbox = newOutbox(o.Store, o.Log, 10000)
 	return s
 }
@@ -112,7 +117,7 @@ func (s *Service) Send(ctx context.Context, in SendInput) (Reply, error) {
 		return Reply{}, err
 	}
 	s.running.Add(1)
-	go s.run(context.WithoutCancel(ctx), in, stored, replyID)
+	go s.run(s.base, in, stored, replyID)
 	return Reply{ReplyID: replyID, UserMessageID: stored.ID}, nil
 }
 
@@ -158,8 +163,15 @@ func (s *Service) Wait(ctx context.Context) error {
 	}
 }
 
+// Abort cancels every running reply: each stores what it has (status partial or failed) and
+// ends its stream, so a visitor resuming on another replica sees the end instead of waiting.
+func (s *Service) Abort() { s.abort() }
+
 // Close stops background work.
-func (s *Service) Close() { s.outbox.close() }
+func (s *Service) Close() {
+	s.abort()
+	s.outbox.close()
+}
 
 func storageError(err error) error {
 	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {

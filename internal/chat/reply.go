@@ -35,7 +35,7 @@ func (s *Service) run(ctx context.Context, in SendInput, user store.Message, rep
 	err := s.o.Upstream.Call(ctx, in.Site.Target, req, r.onChunk)
 	status, code := r.outcome(err)
 	if code != "" {
-		r.emit(stream.Event{Type: stream.TypeError, Code: code, Content: upstream.FriendlyMessage(code), MessageID: replyID})
+		r.emit(stream.Event{Type: stream.TypeError, Code: code, Content: friendly(code), MessageID: replyID})
 		s.o.Metrics.Errors.WithLabelValues(code).Inc()
 		s.o.Log.Warn("reply failed", "site", in.Site.ID, "session", in.Session.ID, "message", replyID, "code", code, "err", err)
 	}
@@ -44,13 +44,21 @@ func (s *Service) run(ctx context.Context, in SendInput, user store.Message, rep
 	s.o.Metrics.Replies.WithLabelValues(in.Site.ID, status).Inc()
 	r.store(status, total)
 	r.emit(stream.Event{Type: stream.TypeEnd, MessageID: replyID, Status: status})
-	if err := s.o.Buffer.Finish(ctx, replyID); err != nil {
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer fcancel()
+	if err := s.o.Buffer.Finish(fctx, replyID); err != nil {
 		s.o.Log.Error("finish reply buffer", "message", replyID, "err", err)
 	}
 }
 
 func (r *reply) emit(e stream.Event) {
-	if _, err := r.s.o.Buffer.Append(r.ctx, r.id, e); err != nil {
+	ctx := r.ctx
+	if ctx.Err() != nil { // aborted: the closing events must still reach the buffer
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+	}
+	if _, err := r.s.o.Buffer.Append(ctx, r.id, e); err != nil {
 		r.s.o.Log.Error("append to reply buffer", "message", r.id, "err", err)
 	}
 }
@@ -76,6 +84,16 @@ func (r *reply) onChunk(c upstream.Chunk) {
 	}
 }
 
+// CodeInterrupted: the server stopped the reply (shutdown past its drain deadline).
+const CodeInterrupted = "interrupted"
+
+func friendly(code string) string {
+	if code == CodeInterrupted {
+		return "The answer was interrupted because the server restarted. Please ask again."
+	}
+	return upstream.FriendlyMessage(code)
+}
+
 // outcome maps the upstream result to the stored status and the error code shown.
 func (r *reply) outcome(err error) (status, code string) {
 	if err == nil {
@@ -89,6 +107,9 @@ func (r *reply) outcome(err error) (status, code string) {
 		code = ue.Code
 	} else if r.ctx.Err() != nil {
 		code = upstream.CodeTimeout
+	}
+	if code == upstream.CodeCanceled {
+		code = CodeInterrupted
 	}
 	if r.text.Len() > 0 {
 		return store.StatusPartial, code

@@ -48,9 +48,10 @@ func TestGracefulShutdownFinishesReplies(t *testing.T) {
 	}
 }
 
-// TestShutdownDeadlineSendsReconnect: replies still running at the drain deadline end their
-// streams with a reconnect event (jittered retry).
-func TestShutdownDeadlineSendsReconnect(t *testing.T) {
+// TestShutdownDeadlineInterruptsReplies: replies still running at the drain deadline are
+// interrupted: the visitor gets an "interrupted" error and the end of the stream, and the partial
+// answer is stored. A stream that is still open after that gets a reconnect event.
+func TestShutdownDeadlineInterruptsReplies(t *testing.T) {
 	e := newEnv(t, "sqlite", withEnv("CHATPROXY_SHUTDOWN_TIMEOUT", "200ms"))
 	e.fake.SetScenario(n8ntest.ScenarioHangMidStream)
 	s := e.newSession(nil)
@@ -59,9 +60,13 @@ func TestShutdownDeadlineSendsReconnect(t *testing.T) {
 	time.Sleep(150 * time.Millisecond)
 	e.stop()
 	res := <-result
-	rc := res.ofType("reconnect")
-	if len(rc) != 1 || rc[0].Data["retry_ms"].(float64) < 1000 {
-		t.Fatalf("want a reconnect event, got %+v", res.events)
+	errs, end := res.ofType("error"), res.ofType("end")
+	if len(errs) != 1 || errs[0].Data["code"] != "interrupted" || len(end) != 1 || end[0].Data["status"] != "partial" || !res.done {
+		t.Fatalf("want interrupted + end(partial), got %+v", res.events)
+	}
+	msgs := e.messages(s.ID)
+	if len(msgs) != 2 || msgs[1].Status != store.StatusPartial || msgs[1].Content != res.text() {
+		t.Fatalf("stored: %+v", msgs)
 	}
 }
 

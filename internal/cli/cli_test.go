@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestVersionHelpAndUnknown(t *testing.T) {
+	if code, out, _ := run(t, "version"); code != 0 || !strings.HasPrefix(out, "chatproxy ") {
+		t.Fatalf("version: %d %q", code, out)
+	}
+	if code, out, _ := run(t, "help"); code != 0 || !strings.Contains(out, "keys show") {
+		t.Fatalf("help: %d", code)
+	}
+	if code, _, errOut := run(t, "frobnicate"); code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Fatalf("unknown: %d", code)
+	}
+}
+
+func TestMigrateAndSitesListInDemoMode(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir) // no .env from the repository
+	t.Setenv("CHATPROXY_DATA_DIR", dir)
+	code, out, errOut := run(t, "migrate")
+	if code != 0 || !strings.Contains(out, "database schema at version") {
+		t.Fatalf("migrate: %d %q %q", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "chatproxy.db")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = run(t, "sites", "list")
+	if code != 0 || !strings.Contains(out, "demo") {
+		t.Fatalf("sites list: %d %q", code, out)
+	}
+}
+
+func TestInvalidConfigExitsWithConfigCode(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("CHATPROXY_DATA_DIR", dir)
+	t.Setenv("LOG_LEVEL", "chatty")
+	code, _, errOut := run(t, "migrate")
+	if code != 78 || !strings.Contains(errOut, "LOG_LEVEL") {
+		t.Fatalf("invalid config: %d %q", code, errOut)
+	}
+}
+
+func TestKeysShowHidesSecretsUnlessRevealed(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("CHATPROXY_DATA_DIR", dir)
+	secret := "abcdefghijklmnopqrstuvwxyz0123456789"
+	t.Setenv("N8N_WEBHOOK_URL", "http://n8n:5678/webhook/x")
+	t.Setenv("ALLOWED_ORIGINS", "https://shop.example")
+	t.Setenv("SESSION_SECRET_KEY", secret)
+	code, out, errOut := run(t, "keys", "show")
+	if code != 0 || strings.Contains(out, secret) || !strings.Contains(out, "aud=n8n:default") || !strings.Contains(out, "Passphrase") {
+		t.Fatalf("keys show: %d %q %q", code, out, errOut)
+	}
+	if code, out, _ := run(t, "keys", "show", "--reveal"); code != 0 || !strings.Contains(out, secret) {
+		t.Fatalf("keys show --reveal: %d", code)
+	}
+}

@@ -1,0 +1,116 @@
+// The e2e world: the fake n8n, a static "shop" site on 127.0.0.1 (a different site from the
+// proxy on localhost), and the real chatproxy binary configured for both.
+
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeN8n } from '../fake-n8n.mjs';
+import { startShop } from './shop.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const WIDGET_DIR = resolve(HERE, '../..');
+
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitHealthy(url, proc, timeoutMs = 20000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (proc.exitCode !== null) throw new Error(`chatproxy exited with ${proc.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`chatproxy did not answer ${url} within ${timeoutMs} ms`);
+}
+
+function sitesYaml({ shopOrigin, proxyOrigin, webhook, secret }) {
+  return `sites:
+  - id: shop
+    name: E2E shop
+    allowed_origins: ["${shopOrigin}", "${proxyOrigin}"]
+    n8n_webhook_url: "${webhook}"
+    signing: {algorithm: HS256, secret: "${secret}"}
+    abuse: {min_first_message_delay_ms: -1}
+    limits: {session_per_minute: 1000, ip_per_minute: 10000, sessions_per_ip_per_hour: 10000, concurrent_streams_per_ip: 100}
+    widget: {title: "E2E Shop", welcome: "Hi! Ask me anything.", suggestions: ["Shipping?", "Returns?"]}
+`;
+}
+
+/** Starts everything; returns the handles and a stop() that undoes it all. */
+export async function startEnv() {
+  const bin = resolve(WIDGET_DIR, process.env.CHATPROXY_BIN || '../../bin/chatproxy');
+  if (!existsSync(bin)) throw new Error(`no chatproxy binary at ${bin}: run \`make build\` first (or set CHATPROXY_BIN)`);
+  const secret = randomBytes(32).toString('hex');
+  const fake = await startFakeN8n({ secret });
+  const [proxyPort, shopPort] = [await freePort(), await freePort()];
+  const proxyOrigin = `http://localhost:${proxyPort}`;
+  const shop = await startShop({ port: shopPort, proxyOrigin });
+  const dataDir = mkdtempSync(join(tmpdir(), 'chatproxy-e2e-'));
+  const sitesFile = join(dataDir, 'sites.yaml');
+  writeFileSync(sitesFile, sitesYaml({ shopOrigin: shop.origin, proxyOrigin, webhook: fake.url, secret }));
+
+  const env = { ...process.env };
+  for (const key of ['DATABASE_URL', 'REDIS_URL', 'N8N_WEBHOOK_URL']) delete env[key];
+  Object.assign(env, {
+    CHATPROXY_ADDR: `127.0.0.1:${proxyPort}`,
+    CHATPROXY_DATA_DIR: dataDir,
+    CHATPROXY_METRICS_ADDR: '127.0.0.1:0',
+    CHATPROXY_SITES_FILE: sitesFile,
+  });
+  const proc = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const keep = (chunk) => {
+    log = (log + chunk.toString()).slice(-20000);
+  };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  try {
+    await waitHealthy(`${proxyOrigin}/health`, proc);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    await fake.close();
+    await shop.close();
+    throw new Error(`${err.message}\n--- chatproxy output ---\n${log}`);
+  }
+  return {
+    fake,
+    shop,
+    proxyOrigin,
+    proxyPort,
+    log: () => log,
+    async stop() {
+      proc.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => {
+          proc.kill('SIGKILL');
+          r();
+        }, 8000);
+        proc.once('exit', () => {
+          clearTimeout(t);
+          r();
+        });
+      });
+      await fake.close();
+      await shop.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
