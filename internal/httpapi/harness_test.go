@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,25 +43,46 @@ type env struct {
 	served chan error
 }
 
-type envOpt func(env map[string]string, otherSite *string)
+// envConfig is what options may change before the app starts.
+type envConfig struct {
+	vars       map[string]string
+	otherExtra string
+	fake       *n8ntest.Server
+}
+
+type envOpt func(*envConfig)
 
 // withEnv sets one environment variable of the app under test.
 func withEnv(k, v string) envOpt {
-	return func(e map[string]string, _ *string) { e[k] = v }
+	return func(c *envConfig) { c.vars[k] = v }
 }
 
 // withOtherSiteYAML replaces the optional lines of the "other" site (by default it only turns
 // off the minimum delay before a first message).
 func withOtherSiteYAML(lines string) envOpt {
-	return func(_ map[string]string, s *string) { *s = lines }
+	return func(c *envConfig) { c.otherExtra = lines }
+}
+
+// withFake makes the app call an existing fake n8n (replicas share one).
+func withFake(f *n8ntest.Server) envOpt {
+	return func(c *envConfig) { c.fake = f }
 }
 
 // newEnv starts the real app (config loading, storage, limiter, upstream client, HTTP) against
 // a fake n8n that checks our JWT the way n8n's JWT Auth does.
+//
+// engine is "sqlite", "postgres" (a fresh database) or "" (DATABASE_URL comes from an option).
 func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
 	t.Helper()
-	fake := n8ntest.NewServer(n8ntest.WithHS256([]byte(n8nSecret)), n8ntest.WithChunks(5))
-	t.Cleanup(fake.Close)
+	cfg := &envConfig{vars: map[string]string{}, otherExtra: "    abuse: {min_first_message_delay_ms: -1}\n"}
+	for _, o := range opts {
+		o(cfg)
+	}
+	fake := cfg.fake
+	if fake == nil {
+		fake = n8ntest.NewServer(n8ntest.WithHS256([]byte(n8nSecret)), n8ntest.WithChunks(5))
+		t.Cleanup(fake.Close)
+	}
 	dir := t.TempDir()
 	sites := `sites:
   - id: shop
@@ -69,13 +91,12 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
     n8n_webhook_url: "` + fake.URL + `/webhook/test/chat"
     signing: {algorithm: HS256, secret: "` + n8nSecret + `"}
     abuse: {min_first_message_delay_ms: -1}
-    limits: {session_per_minute: 1000, ip_per_minute: 1000, sessions_per_ip_per_hour: 1000}
+    limits: {session_per_minute: 1000, ip_per_minute: 1000, sessions_per_ip_per_hour: 1000, concurrent_streams_per_ip: 1000}
   - id: other
     allowed_origins: ["` + otherOrigin + `"]
     n8n_webhook_url: "` + fake.URL + `/webhook/test/chat"
 `
 	// "other" signs with SESSION_SECRET_KEY (the default HS256 key) unless a test says otherwise.
-	otherExtra := "    abuse: {min_first_message_delay_ms: -1}\n"
 	vars := map[string]string{
 		"CHATPROXY_DATA_DIR":                    dir,
 		"CHATPROXY_ADDR":                        "127.0.0.1:0",
@@ -90,10 +111,10 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
 	if engine == "postgres" {
 		vars["DATABASE_URL"] = storetest.NewPostgresURL(t)
 	}
-	for _, o := range opts {
-		o(vars, &otherExtra)
+	for k, v := range cfg.vars {
+		vars[k] = v
 	}
-	sites += otherExtra
+	sites += cfg.otherExtra
 	path := filepath.Join(dir, "sites.yaml")
 	if err := os.WriteFile(path, []byte(sites), 0o600); err != nil {
 		t.Fatal(err)
@@ -322,3 +343,7 @@ func errorCode(t *testing.T, resp *http.Response) string {
 	}
 	return body.Error.Code
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bufio"
 	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +86,7 @@ func TestSlowClientIsDropped(t *testing.T) {
 	}
 	body := `{"message":"slow reader"}`
 	req := "POST /api/v1/chat/message HTTP/1.1\r\nHost: x\r\nOrigin: " + shopOrigin + "\r\nAuthorization: Bearer " + s.Token +
-		"\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+		"\r\nContent-Type: application/json\r\nContent-Length: " + itoa(len(body)) + "\r\n\r\n" + body
 	if _, err := conn.Write([]byte(req)); err != nil {
 		t.Fatal(err)
 	}

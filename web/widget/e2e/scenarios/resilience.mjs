@@ -1,1 +1,86 @@
-export const tests = [];
+// Network trouble: the connection is cut in the middle of an answer, and messages are typed
+// while offline. Nothing may be lost or duplicated: the fake n8n counts what reaches it.
+import assert from 'node:assert/strict';
+import { SLOW_ANSWER, echoAnswer } from '../fake-n8n.mjs';
+import { launch } from '../lib/browser.mjs';
+import { lastAnswer, openChat, transcript, typeAndSend, until, waitAnswers } from '../lib/widget.mjs';
+
+export const tests = [
+  {
+    name: 'network cut mid-answer: the widget reconnects, resumes, and ends with the exact text once',
+    async run(env) {
+      const { context, close } = await launch();
+      try {
+        const page = await context.newPage();
+        const resumes = [];
+        context.on('request', (req) => {
+          if (req.url().includes('/api/v1/chat/stream?message_id=')) resumes.push(req.headers()['last-event-id'] ?? '');
+        });
+        await page.goto(`${env.shop.origin}/`);
+        const frame = await openChat(page);
+        const question = 'Please answer slow';
+        await typeAndSend(frame, question);
+        // Wait until a few words are on screen, then pull the plug.
+        await until(async () => (await lastAnswer(frame)).split(' ').length >= 4, { timeout: 15000, message: 'first words' });
+        await context.setOffline(true);
+        await frame.waitForSelector('.cp-banner-offline, .cp-banner-reconnecting', { timeout: 10000 });
+        const during = await lastAnswer(frame);
+        await page.waitForTimeout(2500); // the agent keeps writing while the visitor is offline
+        await context.setOffline(false);
+        const answer = await waitAnswers(frame, 1, 40000);
+        assert.equal(answer, SLOW_ANSWER, 'the resumed answer must be exactly the agent text');
+        assert.ok(during.length < SLOW_ANSWER.length, 'the cut should have happened before the end');
+        assert.ok(resumes.length >= 1, 'the widget should resume with GET /chat/stream?message_id=…');
+        assert.ok(resumes.every((id) => /^.+-\d+$/.test(id)), `resume must send Last-Event-ID, sent ${JSON.stringify(resumes)}`);
+        assert.equal(env.fake.count(question), 1, 'the agent must be called exactly once');
+        assert.deepEqual(await transcript(frame), [
+          ['user', question],
+          ['assistant', SLOW_ANSWER],
+        ]);
+        await frame.waitForSelector('.cp-banner', { state: 'detached', timeout: 5000 });
+      } finally {
+        await close();
+      }
+    },
+  },
+  {
+    name: 'messages typed offline are queued, then delivered once each, in order',
+    async run(env) {
+      const { context, close } = await launch();
+      try {
+        const page = await context.newPage();
+        await page.goto(`${env.shop.origin}/`);
+        const frame = await openChat(page);
+        await context.setOffline(true);
+        await frame.waitForSelector('.cp-banner-offline');
+        const first = 'Queued while offline one';
+        const second = 'Queued while offline two';
+        await typeAndSend(frame, first);
+        await typeAndSend(frame, second);
+        await frame.waitForSelector('.cp-status-queued >> nth=1');
+        const notes = await frame.locator('.cp-status-queued .cp-note').allTextContents();
+        assert.deepEqual(notes, ['Waiting to send…', 'Waiting to send…']);
+        await page.waitForTimeout(1500);
+        assert.equal(env.fake.count(first) + env.fake.count(second), 0, 'nothing may be sent while offline');
+        await context.setOffline(false);
+        await waitAnswers(frame, 2, 30000);
+        assert.equal(env.fake.count(first), 1);
+        assert.equal(env.fake.count(second), 1);
+        assert.deepEqual(await transcript(frame), [
+          ['user', first],
+          ['assistant', echoAnswer(first)],
+          ['user', second],
+          ['assistant', echoAnswer(second)],
+        ]);
+        // A reload shows the same conversation from the server: nothing stored twice.
+        await page.reload();
+        const again = await openChat(page);
+        await again.waitForFunction(() => document.querySelectorAll('.cp-msg:not(.cp-welcome)').length >= 4);
+        await page.waitForTimeout(300);
+        assert.equal((await transcript(again)).length, 4);
+      } finally {
+        await close();
+      }
+    },
+  },
+];

@@ -316,7 +316,11 @@ export class ChatController {
     const key = uuid();
     const tracker = new ReplyTracker();
     const bubble: ChatMessage = { key, role: 'assistant', content: '', status: 'streaming', clientMessageId };
-    this.store.set({ messages: [...this.s.messages, bubble] });
+    // The answer goes right after its question, before messages still waiting in the outbox.
+    const messages = [...this.s.messages];
+    const at = messages.findIndex((m) => m.role === 'user' && m.clientMessageId === clientMessageId);
+    messages.splice(at < 0 ? messages.length : at + 1, 0, bubble);
+    this.store.set({ messages });
     const result = await followReply(first, tracker, {
       restart: (s) => this.post(clientMessageId, text, s, true),
       resume: (id, last, s) => this.api.resume(id, last, s),
