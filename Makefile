@@ -40,7 +40,7 @@ test-go:
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 test-widget:
-	cd $(WIDGET) && npm test
+	cd $(WIDGET) && npm run typecheck && npm test
 
 test-e2e: build
 	cd $(WIDGET) && CHATPROXY_BIN=$(CURDIR)/bin/chatproxy npm run e2e

@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatproxy/chatproxy/internal/analytics"
-	"github.com/chatproxy/chatproxy/internal/auth"
 	"github.com/chatproxy/chatproxy/internal/chat"
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
@@ -23,6 +22,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/geoip"
 	"github.com/chatproxy/chatproxy/internal/guard"
 	"github.com/chatproxy/chatproxy/internal/httpapi"
+	"github.com/chatproxy/chatproxy/internal/keys"
 	"github.com/chatproxy/chatproxy/internal/metrics"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
 	"github.com/chatproxy/chatproxy/internal/session"
@@ -31,6 +31,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/store/postgres"
 	"github.com/chatproxy/chatproxy/internal/store/sqlite"
 	"github.com/chatproxy/chatproxy/internal/stream"
+	"github.com/chatproxy/chatproxy/internal/stream/redisbuf"
 	"github.com/chatproxy/chatproxy/internal/upstream"
 	"github.com/chatproxy/chatproxy/internal/webui"
 )
@@ -45,6 +46,8 @@ type App struct {
 	Chat     *chat.Service
 	Server   *httpapi.Server
 	Upstream *upstream.Client
+	// KeyManager keeps the session-token keys (in the database, sealed) and rotates them.
+	KeyManager *keys.Manager
 
 	closers []func()
 }
@@ -111,9 +114,14 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	if err := a.syncSites(ctx); err != nil {
 		return nil, err
 	}
-	sessionKeys, err := auth.KeysFromSecret(c.JWTSecret)
+	a.KeyManager, err = keys.New(keys.Options{Store: a.Store, Fields: keyring, Secret: c.JWTSecret,
+		TokenLifetime: c.SessionMaxAge, RotateEvery: c.SessionKeyRotation, Log: log})
 	if err != nil {
 		return nil, &config.Error{Setting: "JWT_SECRET_KEY", Problem: err.Error()}
+	}
+	sessionKeys, err := a.KeyManager.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("session-token keys: %w", err)
 	}
 	hashKey := []byte(crypto.HMAC(c.JWTSecret, "chatproxy ip+fingerprint hash"))
 
@@ -124,7 +132,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	events := analytics.New(a.Store, log, 4096)
 	a.closers = append(a.closers, events.Close)
 
-	buf := stream.NewMemory(stream.MemoryOptions{})
+	buf := a.newReplyBuffer()
 	a.closers = append(a.closers, func() { _ = buf.Close() })
 	a.Upstream = upstream.NewClient(a.upstreamOptions())
 	a.closers = append(a.closers, a.Upstream.Close)
@@ -203,6 +211,27 @@ func (a *App) newLimiter(ctx context.Context) (ratelimit.Limiter, *redis.Client,
 		a.Log.Warn("rate limit decided locally: redis failed", "op", op, "err", err)
 	})
 	return fb, rdb, nil
+}
+
+// newReplyBuffer keeps reply events in Redis Streams when REDIS_URL is set (a visitor resumes on
+// any replica), with this process's memory as the fallback for replies started while Redis is
+// down; in memory only otherwise.
+func (a *App) newReplyBuffer() stream.Buffer {
+	local := stream.NewMemory(stream.MemoryOptions{})
+	if a.Config.RedisURL == "" {
+		return local
+	}
+	opt, _ := redis.ParseURL(a.Config.RedisURL) // validated by newLimiter
+	opt.ContextTimeoutEnabled = true
+	opt.DialerRetries = 1
+	opt.PoolSize = 64 // appends of many concurrent replies; waiting readers hold no connection
+	rdb := redis.NewClient(opt)
+	a.closers = append(a.closers, func() { _ = rdb.Close() })
+	remote := redisbuf.New(rdb, a.Config.RedisPrefix+"sb:", redisbuf.Options{Timeout: 500 * time.Millisecond})
+	return stream.NewFallback(remote, local, 5*time.Minute, func(err error) {
+		a.Metrics.Errors.WithLabelValues("reply_buffer_fallback").Inc()
+		a.Log.Warn("reply kept in this replica's memory: redis failed", "err", err)
+	})
 }
 
 // syncSites stores each configured site's public config so other replicas and tools see it.

@@ -36,6 +36,7 @@ func (a *App) Listen() (Listeners, error) {
 // are refused; running replies get ShutdownTimeout to finish (their answers are stored); then
 // the streams still open get a reconnect event; then the listeners close.
 func (a *App) Serve(ctx context.Context, l Listeners) error {
+	go a.KeyManager.Run(ctx) // reloads keys rotated elsewhere; rotates when due
 	srv := &http.Server{Handler: a.Server, ErrorLog: nil}
 	httpapi.ConfigureHTTPServer(srv)
 	errc := make(chan error, 2)

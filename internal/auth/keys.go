@@ -30,7 +30,8 @@ type Key struct {
 // never stalls requests.
 type Keys struct {
 	current atomic.Pointer[keySet]
-	rotate  sync.Mutex // serialises writers; readers only Load
+	rotate  sync.Mutex             // serialises writers; readers only Load
+	unknown atomic.Pointer[func()] // see OnUnknownKID; nil when the keyring is not shared
 }
 
 // keySet is never modified after it is published.
@@ -41,10 +42,21 @@ type keySet struct {
 
 // NewKeys builds a keyring signing with primary and still accepting previous keys.
 func NewKeys(primary Key, previous ...Key) (*Keys, error) {
+	set, err := newKeySet(primary, previous)
+	if err != nil {
+		return nil, err
+	}
+	ks := &Keys{}
+	ks.current.Store(set)
+	return ks, nil
+}
+
+// newKeySet checks and copies the keys into a set ready to publish.
+func newKeySet(primary Key, previous []Key) (*keySet, error) {
 	if !primary.NotAfter.IsZero() {
 		return nil, errors.New("auth: the active key must not have NotAfter")
 	}
-	set := &keySet{active: primary, byKID: make(map[string]Key, 1+len(previous))}
+	set := &keySet{byKID: make(map[string]Key, 1+len(previous))}
 	for _, k := range append([]Key{primary}, previous...) {
 		if err := checkKey(k); err != nil {
 			return nil, err
@@ -55,9 +67,7 @@ func NewKeys(primary Key, previous ...Key) (*Keys, error) {
 		set.byKID[k.KID] = cloneKey(k)
 	}
 	set.active = set.byKID[primary.KID]
-	ks := &Keys{}
-	ks.current.Store(set)
-	return ks, nil
+	return set, nil
 }
 
 // KeyFromSecret names secret with a kid derived from it (first 8 hex digits of its SHA-256), so
@@ -108,6 +118,9 @@ func (ks *Keys) Rotate(newKey Key, keepOldFor time.Duration) error {
 // verifyingKey returns the secret for kid if that key may still verify at now.
 func (ks *Keys) verifyingKey(kid string, now time.Time) ([]byte, bool) {
 	k, ok := ks.current.Load().byKID[kid]
+	if !ok {
+		k, ok = ks.refreshFor(kid)
+	}
 	if !ok || (!k.NotAfter.IsZero() && !now.Before(k.NotAfter)) {
 		return nil, false
 	}
@@ -118,11 +131,15 @@ func checkKey(k Key) error {
 	if len(k.Secret) < MinSecretLen {
 		return fmt.Errorf("auth: key %q: secret must be at least %d bytes", k.KID, MinSecretLen)
 	}
-	if k.KID == "" || len(k.KID) > maxKIDLen {
+	return checkKID(k.KID)
+}
+
+func checkKID(kid string) error {
+	if kid == "" || len(kid) > maxKIDLen {
 		return fmt.Errorf("auth: key id must be 1-%d characters", maxKIDLen)
 	}
-	for i := 0; i < len(k.KID); i++ {
-		c := k.KID[i]
+	for i := 0; i < len(kid); i++ {
+		c := kid[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
 			return errors.New("auth: key id may only hold A-Z a-z 0-9 _ -")
 		}

@@ -28,6 +28,9 @@ Usage:
   chatproxy sites list     list the configured sites
   chatproxy keys show      print what each site's n8n JWT Auth credential needs (--reveal prints secrets)
   chatproxy keys generate  print a new CHATPROXY_ENCRYPTION_KEYS entry
+  chatproxy keys list      session-token keys and field-key ids (never their material)
+  chatproxy keys rotate    new session-token key (--revoke-previous after a leak)
+  chatproxy keys reencrypt reseal stored data with the newest field key (resumable)
   chatproxy version        print the version
 
 Configuration comes from the environment, a .env file and CHATPROXY_SITES_FILE (see README).
@@ -48,7 +51,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "sites":
 		err = sites(args, stdout)
 	case "keys":
-		err = keys(args, stdout)
+		err = runKeys(ctx, args, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "chatproxy", Version)
 	case "help", "--help", "-h":

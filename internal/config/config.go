@@ -28,10 +28,13 @@ type Config struct {
 	GeoIPDB              string         // GEOIP_DB
 	AllowPrivateUpstream bool           // CHATPROXY_ALLOW_PRIVATE_UPSTREAM
 
-	SessionIdle     time.Duration // CHATPROXY_SESSION_IDLE
-	SessionMaxAge   time.Duration // CHATPROXY_SESSION_MAX_AGE
-	ShutdownTimeout time.Duration // CHATPROXY_SHUTDOWN_TIMEOUT: how long running replies may finish
-	Heartbeat       time.Duration // CHATPROXY_HEARTBEAT: SSE comment interval
+	SessionIdle time.Duration // CHATPROXY_SESSION_IDLE
+	// SessionKeyRotation: how often session-token signing keys rotate (0 = never).
+	// CHATPROXY_SESSION_KEY_ROTATION.
+	SessionKeyRotation time.Duration
+	SessionMaxAge      time.Duration // CHATPROXY_SESSION_MAX_AGE
+	ShutdownTimeout    time.Duration // CHATPROXY_SHUTDOWN_TIMEOUT: how long running replies may finish
+	Heartbeat          time.Duration // CHATPROXY_HEARTBEAT: SSE comment interval
 	// StreamWriteTimeout bounds each SSE write; a client that does not read within it is dropped
 	// (its reply goes on and is stored). CHATPROXY_STREAM_WRITE_TIMEOUT.
 	StreamWriteTimeout time.Duration

@@ -140,6 +140,11 @@ func Load(look Lookup) (Config, error) {
 	c.AllowPrivateUpstream = r.boolean("CHATPROXY_ALLOW_PRIVATE_UPSTREAM", false)
 	c.SessionIdle = r.duration("CHATPROXY_SESSION_IDLE", c.SessionIdle)
 	c.SessionMaxAge = r.duration("CHATPROXY_SESSION_MAX_AGE", c.SessionMaxAge)
+	if v := r.str("CHATPROXY_SESSION_KEY_ROTATION", ""); v == "0" || v == "off" {
+		c.SessionKeyRotation = 0
+	} else {
+		c.SessionKeyRotation = r.duration("CHATPROXY_SESSION_KEY_ROTATION", c.SessionKeyRotation)
+	}
 	c.ShutdownTimeout = r.duration("CHATPROXY_SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	c.Heartbeat = r.duration("CHATPROXY_HEARTBEAT", c.Heartbeat)
 	c.StreamWriteTimeout = r.duration("CHATPROXY_STREAM_WRITE_TIMEOUT", c.StreamWriteTimeout)

@@ -124,7 +124,9 @@ func (s *Server) serveReply(w http.ResponseWriter, r *http.Request, sessionID st
 		var err error
 		sub, err = s.Chat.Subscribe(r.Context(), reply.ReplyID, sessionID, from)
 		if err != nil && !errors.Is(err, stream.ErrUnknownReply) && !errors.Is(err, stream.ErrGone) {
-			return err
+			// The buffer is unreachable: the client reloads history instead.
+			s.log.Warn("reply buffer unavailable", "request_id", requestID(r), "err", err)
+			sub = nil
 		}
 	}
 	sw, err := stream.NewWriter(w, s.Config.StreamWriteTimeout)
@@ -137,7 +139,8 @@ func (s *Server) serveReply(w http.ResponseWriter, r *http.Request, sessionID st
 	case sub != nil:
 		defer sub.Close()
 		err = stream.Relay(r.Context(), sub, sw, stream.RelayOptions{Heartbeat: s.Config.Heartbeat, Stop: s.stopStreams})
-		if errors.Is(err, stream.ErrGone) {
+		if err != nil && r.Context().Err() == nil && !errors.Is(err, stream.ErrSlowClient) {
+			// The position is gone, or the buffer failed mid-stream: tell the client to reload.
 			err = writeReset(sw)
 		}
 	case reply.Stored != nil && from.Offset == 0:

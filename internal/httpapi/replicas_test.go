@@ -151,11 +151,13 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			results[i] = rs[i%3].send(sessions[i], map[string]any{"message": "rolling " + itoa(i)})
+			results[i] = sendWithFailover(t, rs, i, sessions[i], "rolling "+itoa(i))
 		}(i)
 	}
-	time.Sleep(100 * time.Millisecond)
-	rs[0].stop() // replica 0 drains while its streams run
+	for fake.Count() < visitors { // every reply is running (upstream called) ...
+		time.Sleep(10 * time.Millisecond)
+	}
+	rs[0].stop() // ... when replica 0 receives SIGTERM and drains
 	wg.Wait()
 	for i, r := range results {
 		if r.text() != streamAnswer(20) {
@@ -171,4 +173,30 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 	if fake.Count() != visitors {
 		t.Fatalf("upstream calls %d, want %d", fake.Count(), visitors)
 	}
+}
+
+// sendWithFailover behaves like the widget: it sends with a client_message_id and, when a replica
+// is going away (503 shutting_down, or the connection closed), sends the same message to the next
+// replica, which joins the reply instead of sending it twice.
+func sendWithFailover(t *testing.T, rs []*env, i int, s session, text string) sseResult {
+	body := `{"message":"` + text + `","client_message_id":"fo-` + itoa(i) + `"}`
+	for attempt := 0; attempt < len(rs); attempt++ {
+		r := rs[(i+attempt)%len(rs)]
+		req, _ := http.NewRequest("POST", r.url+"/api/v1/chat/message", strings.NewReader(body))
+		req.Header.Set("Origin", shopOrigin)
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			resp.Body.Close()
+			continue
+		}
+		defer resp.Body.Close()
+		return readSSE(t, resp)
+	}
+	t.Errorf("visitor %d: no replica answered", i)
+	return sseResult{}
 }

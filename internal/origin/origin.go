@@ -146,11 +146,17 @@ func (l List) FrameAncestors() string {
 	}
 	parts := make([]string, 0, len(l))
 	for _, p := range l {
+		if strings.Contains(p.Host, ":") {
+			continue // CSP source expressions cannot name IPv6 literals (browsers reject them)
+		}
 		s := p.Origin.String()
 		if p.Wildcard {
 			s = strings.Replace(s, "://", "://*.", 1)
 		}
 		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return "'none'"
 	}
 	return strings.Join(parts, " ")
 }

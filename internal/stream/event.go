@@ -42,14 +42,17 @@ func (e Event) Data() []byte {
 }
 
 // Frame renders the event as a complete SSE frame with its id.
-func (e Event) Frame(epoch string) []byte {
-	data := e.Data()
+func (e Event) Frame(epoch string) []byte { return RenderFrame(epoch, e.Offset, e.Data()) }
+
+// RenderFrame builds the SSE frame of an event at offset whose Data() is data. Buffers that keep
+// the JSON (not the Event) use it to avoid encoding the event again. Offset 0 means no id line.
+func RenderFrame(epoch string, offset uint64, data []byte) []byte {
 	buf := make([]byte, 0, len(data)+len(epoch)+32)
-	if e.Offset > 0 {
+	if offset > 0 {
 		buf = append(buf, "id: "...)
 		buf = append(buf, epoch...)
 		buf = append(buf, '-')
-		buf = strconv.AppendUint(buf, e.Offset, 10)
+		buf = strconv.AppendUint(buf, offset, 10)
 		buf = append(buf, '\n')
 	}
 	buf = append(buf, "data: "...)

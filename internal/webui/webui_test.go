@@ -38,7 +38,7 @@ func TestBuiltPagesHaveNoInlineCode(t *testing.T) {
 			t.Errorf("%s has an inline style", page)
 		}
 		for _, tag := range strings.Split(html, "<script")[1:] {
-			head := tag[:strings.Index(tag, ">")]
+			head, _, _ := strings.Cut(tag, ">")
 			if !strings.Contains(head, "src=") {
 				t.Errorf("%s has an inline script", page)
 			}

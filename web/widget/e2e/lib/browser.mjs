@@ -1,6 +1,6 @@
 // Launches Debian's Chromium through playwright-core (no downloaded browsers), each launch
 // with a fresh profile so no test sees another's cookies or storage.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -20,11 +20,18 @@ const BASE_ARGS = [
 ];
 
 /**
- * A persistent context on a new temporary profile. `extraArgs` adds Chromium switches
- * (e.g. third-party cookie blocking). Returns { context, close }.
+ * A persistent context on a new temporary profile. `thirdPartyCookies` is the browser's
+ * cookie setting: 'allow' (Chrome's default for most users) or 'block' (incognito, Brave,
+ * users who chose it; blocked third-party cookies also deny localStorage to a cross-site
+ * iframe in this Chromium). `extraArgs` adds Chromium switches. Returns { context, close }.
  */
-export async function launch({ extraArgs = [], viewport = { width: 1280, height: 800 }, ...options } = {}) {
+export async function launch({ thirdPartyCookies = 'allow', extraArgs = [], viewport = { width: 1280, height: 800 }, ...options } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'chatproxy-e2e-profile-'));
+  mkdirSync(join(profile, 'Default'));
+  // profile.cookie_controls_mode: 0 = allow third-party cookies, 1 = block them (2 = only in incognito).
+  const prefs = { profile: { cookie_controls_mode: thirdPartyCookies === 'block' ? 1 : 0 } };
+  writeFileSync(join(profile, 'Default', 'Preferences'), JSON.stringify(prefs));
+  if (thirdPartyCookies === 'block') extraArgs = ['--test-third-party-cookie-phaseout', ...extraArgs];
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeN8n } from '../fake-n8n.mjs';
+import { startRelay } from './relay.mjs';
 import { startShop } from './shop.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -41,11 +42,11 @@ async function waitHealthy(url, proc, timeoutMs = 20000) {
   throw new Error(`chatproxy did not answer ${url} within ${timeoutMs} ms`);
 }
 
-function sitesYaml({ shopOrigin, proxyOrigin, webhook, secret }) {
+function sitesYaml({ shopOrigin, proxyOrigin, relayOrigin, webhook, secret }) {
   return `sites:
   - id: shop
     name: E2E shop
-    allowed_origins: ["${shopOrigin}", "${proxyOrigin}"]
+    allowed_origins: ["${shopOrigin}", "${proxyOrigin}", "${relayOrigin}"]
     n8n_webhook_url: "${webhook}"
     signing: {algorithm: HS256, secret: "${secret}"}
     abuse: {min_first_message_delay_ms: -1}
@@ -60,12 +61,15 @@ export async function startEnv() {
   if (!existsSync(bin)) throw new Error(`no chatproxy binary at ${bin}: run \`make build\` first (or set CHATPROXY_BIN)`);
   const secret = randomBytes(32).toString('hex');
   const fake = await startFakeN8n({ secret });
-  const [proxyPort, shopPort] = [await freePort(), await freePort()];
+  const [proxyPort, shopPort, relayPort] = [await freePort(), await freePort(), await freePort()];
   const proxyOrigin = `http://localhost:${proxyPort}`;
-  const shop = await startShop({ port: shopPort, proxyOrigin });
+  // The same proxy reached through a relay the resilience tests can cut (shop pages with ?relay=1).
+  const relayOrigin = `http://localhost:${relayPort}`;
+  const relay = await startRelay({ port: relayPort, target: proxyPort });
+  const shop = await startShop({ port: shopPort, proxyOrigin, relayOrigin });
   const dataDir = mkdtempSync(join(tmpdir(), 'chatproxy-e2e-'));
   const sitesFile = join(dataDir, 'sites.yaml');
-  writeFileSync(sitesFile, sitesYaml({ shopOrigin: shop.origin, proxyOrigin, webhook: fake.url, secret }));
+  writeFileSync(sitesFile, sitesYaml({ shopOrigin: shop.origin, proxyOrigin, relayOrigin, webhook: fake.url, secret }));
 
   const env = { ...process.env };
   for (const key of ['DATABASE_URL', 'REDIS_URL', 'N8N_WEBHOOK_URL']) delete env[key];
@@ -88,12 +92,15 @@ export async function startEnv() {
     proc.kill('SIGKILL');
     await fake.close();
     await shop.close();
+    await relay.close();
     throw new Error(`${err.message}\n--- chatproxy output ---\n${log}`);
   }
   return {
     fake,
     shop,
+    relay,
     proxyOrigin,
+    relayOrigin,
     proxyPort,
     log: () => log,
     async stop() {
@@ -110,6 +117,7 @@ export async function startEnv() {
       });
       await fake.close();
       await shop.close();
+      await relay.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

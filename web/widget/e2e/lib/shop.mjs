@@ -37,7 +37,7 @@ export function shopCSP(proxyOrigin) {
     "default-src 'self'",
     `script-src 'self' ${proxyOrigin}`,
     `frame-src ${proxyOrigin}`,
-    `connect-src 'self' ${proxyOrigin}`,
+    `connect-src ${proxyOrigin}`,
     "style-src 'self'",
     "img-src 'self' data:",
     "object-src 'none'",
@@ -46,16 +46,23 @@ export function shopCSP(proxyOrigin) {
   ].join('; ');
 }
 
-export async function startShop({ port, proxyOrigin }) {
-  const csp = shopCSP(proxyOrigin);
-  const pages = {
+function pagesFor(proxyOrigin) {
+  return {
     '/': page({ title: 'Linen throw', proxyOrigin }),
     '/other': page({ title: 'Another product', proxyOrigin }),
     '/twice': page({ title: 'Embedded twice', proxyOrigin, twice: true }),
     '/checkout': page({ title: 'Checkout', proxyOrigin, embedAttrs: ' data-hide-on="/checkout"' }),
   };
+}
+
+/** Pages load embed.js from proxyOrigin, or from relayOrigin when the URL has ?relay=1. */
+export async function startShop({ port, proxyOrigin, relayOrigin }) {
+  const direct = { csp: shopCSP(proxyOrigin), pages: pagesFor(proxyOrigin) };
+  const relayed = { csp: shopCSP(relayOrigin), pages: pagesFor(relayOrigin) };
   const server = createServer((req, res) => {
-    const path = new URL(req.url, 'http://x').pathname;
+    const url = new URL(req.url, 'http://x');
+    const path = url.pathname;
+    const { csp, pages } = url.searchParams.get('relay') === '1' ? relayed : direct;
     if (path === '/shop.css') {
       res.writeHead(200, { 'Content-Type': 'text/css' }).end(CSS);
       return;

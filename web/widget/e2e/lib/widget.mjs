@@ -39,7 +39,7 @@ export async function waitAnswers(frame, n, timeout = 30000) {
       return all.length >= want && done.length >= want;
     },
     [ANSWERS, n],
-    { timeout },
+    { timeout, polling: 100 }, // rAF polling would stall in a hidden (closed) iframe
   );
   return lastAnswer(frame);
 }

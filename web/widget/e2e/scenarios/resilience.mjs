@@ -16,16 +16,19 @@ export const tests = [
         context.on('request', (req) => {
           if (req.url().includes('/api/v1/chat/stream?message_id=')) resumes.push(req.headers()['last-event-id'] ?? '');
         });
-        await page.goto(`${env.shop.origin}/`);
+        await page.goto(`${env.shop.origin}/?relay=1`);
         const frame = await openChat(page);
         const question = 'Please answer slow';
         await typeAndSend(frame, question);
         // Wait until a few words are on screen, then pull the plug.
         await until(async () => (await lastAnswer(frame)).split(' ').length >= 4, { timeout: 15000, message: 'first words' });
+        // Offline as the browser sees it, and every open connection dropped, as on a network switch.
         await context.setOffline(true);
+        env.relay.cut();
         await frame.waitForSelector('.cp-banner-offline, .cp-banner-reconnecting', { timeout: 10000 });
         const during = await lastAnswer(frame);
         await page.waitForTimeout(2500); // the agent keeps writing while the visitor is offline
+        env.relay.up();
         await context.setOffline(false);
         const answer = await waitAnswers(frame, 1, 40000);
         assert.equal(answer, SLOW_ANSWER, 'the resumed answer must be exactly the agent text');
@@ -49,9 +52,10 @@ export const tests = [
       const { context, close } = await launch();
       try {
         const page = await context.newPage();
-        await page.goto(`${env.shop.origin}/`);
+        await page.goto(`${env.shop.origin}/?relay=1`);
         const frame = await openChat(page);
         await context.setOffline(true);
+        env.relay.cut();
         await frame.waitForSelector('.cp-banner-offline');
         const first = 'Queued while offline one';
         const second = 'Queued while offline two';
@@ -62,6 +66,7 @@ export const tests = [
         assert.deepEqual(notes, ['Waiting to send…', 'Waiting to send…']);
         await page.waitForTimeout(1500);
         assert.equal(env.fake.count(first) + env.fake.count(second), 0, 'nothing may be sent while offline');
+        env.relay.up();
         await context.setOffline(false);
         await waitAnswers(frame, 2, 30000);
         assert.equal(env.fake.count(first), 1);
@@ -78,6 +83,35 @@ export const tests = [
         await again.waitForFunction(() => document.querySelectorAll('.cp-msg:not(.cp-welcome)').length >= 4);
         await page.waitForTimeout(300);
         assert.equal((await transcript(again)).length, 4);
+      } finally {
+        await close();
+      }
+    },
+  },
+  {
+    name: 'reload in the middle of an answer: the widget rejoins the same reply, the agent is called once',
+    async run(env) {
+      const { context, close } = await launch();
+      try {
+        const page = await context.newPage();
+        await page.goto(`${env.shop.origin}/`);
+        const frame = await openChat(page);
+        const question = 'Reload me while slow';
+        await typeAndSend(frame, question);
+        await until(async () => (await lastAnswer(frame)).split(' ').length >= 3, { timeout: 15000, message: 'first words' });
+        await page.reload();
+        const again = await openChat(page);
+        await again.waitForFunction(
+          (want) => [...document.querySelectorAll('.cp-msg.cp-assistant:not(.cp-welcome) .cp-bubble')].some((b) => b.textContent === want),
+          SLOW_ANSWER,
+          { timeout: 40000, polling: 100 },
+        );
+        await page.waitForTimeout(500);
+        assert.deepEqual(await transcript(again), [
+          ['user', question],
+          ['assistant', SLOW_ANSWER],
+        ]);
+        assert.equal(env.fake.count(question), 1, 'the agent must be called exactly once');
       } finally {
         await close();
       }

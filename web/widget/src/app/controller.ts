@@ -2,9 +2,10 @@
 // open/close, send through the outbox, follow each reply to its end, restore history,
 // start a new conversation, and react to the network coming and going.
 
-import { Api, ApiError, type HistoryMessage } from './api';
+import { Api, ApiError } from './api';
 import { normaliseConfig, originAllowed } from './config';
 import { followReply, Waker, type ConnectionState } from './follow';
+import { fromHistory, insertAnswer, pendingAnswered } from './history';
 import { makeTranslator, pickLanguage } from './i18n';
 import { Outbox, type OutboxItem, type SendOutcome } from './outbox';
 import { HostBridge, SessionStore } from './persist';
@@ -150,20 +151,13 @@ export class ChatController {
     else await this.session.ensure().catch((err) => this.noteFailure(err));
     this.store.set({ phase: 'ready' });
     const pending = this.session.usable()?.pending;
-    if (pending && !this.answered(pending.text)) this.rejoin(pending.id, pending.text);
+    if (pending && !pendingAnswered(this.s.messages, pending.text)) {
+      // History knows the question by its server id: link it to our client id so it is not shown twice.
+      const last = this.s.messages[this.s.messages.length - 1];
+      if (last?.role === 'user' && last.content === pending.text) this.setMessage(last.key, { clientMessageId: pending.id });
+      this.rejoin(pending.id, pending.text);
+    }
     void this.outbox.flush();
-  }
-
-  /**
-   * After a reload: was the message whose reply was in flight answered meanwhile? History has
-   * no client ids, so look at its tail: the pending text followed by a finished answer.
-   */
-  private answered(text: string): boolean {
-    const msgs = this.s.messages;
-    const last = msgs[msgs.length - 1];
-    const before = msgs[msgs.length - 2];
-    if (last?.role === 'user') return last.content !== text; // not the pending one: it was answered earlier
-    return !!last && before?.role === 'user' && before.content === text;
   }
 
   private async loadHistory(sessionId: string): Promise<void> {
@@ -316,11 +310,7 @@ export class ChatController {
     const key = uuid();
     const tracker = new ReplyTracker();
     const bubble: ChatMessage = { key, role: 'assistant', content: '', status: 'streaming', clientMessageId };
-    // The answer goes right after its question, before messages still waiting in the outbox.
-    const messages = [...this.s.messages];
-    const at = messages.findIndex((m) => m.role === 'user' && m.clientMessageId === clientMessageId);
-    messages.splice(at < 0 ? messages.length : at + 1, 0, bubble);
-    this.store.set({ messages });
+    this.store.set({ messages: insertAnswer(this.s.messages, bubble, clientMessageId) });
     const result = await followReply(first, tracker, {
       restart: (s) => this.post(clientMessageId, text, s, true),
       resume: (id, last, s) => this.api.resume(id, last, s),
@@ -404,10 +394,4 @@ export class ChatController {
     win.addEventListener('pageshow', wake);
     win.document.addEventListener('visibilitychange', () => win.document.visibilityState === 'visible' && wake());
   }
-}
-
-function fromHistory(m: HistoryMessage): ChatMessage {
-  if (m.role === 'user') return { key: m.id, role: 'user', content: m.content, status: 'sent' };
-  const status = m.status === 'failed' ? 'error' : m.status === 'partial' ? 'partial' : 'complete';
-  return { key: m.id, role: 'assistant', content: m.content, status };
 }

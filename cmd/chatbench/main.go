@@ -1,0 +1,137 @@
+// Command chatbench is chatproxy's load generator (`make bench`): it runs a fake n8n and a real
+// chatproxy in this process and measures exchanges per second and latencies; see
+// docs/benchmarks.md. Flag parsing only: the work is in internal/bench.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/chatproxy/chatproxy/internal/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("chatbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	engine := fs.String("engine", "both", "storage engine: sqlite, postgres or both")
+	conc := fs.String("c", "1,50", "comma-separated concurrency levels (visitors in flight)")
+	o := bench.Options{}
+	fs.DurationVar(&o.Duration, "d", 10*time.Second, "measured duration per run")
+	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured warm-up per run")
+	fs.IntVar(&o.Chunks, "chunks", 20, "items per answer (streams mode: 200 unless set)")
+	fs.DurationVar(&o.ChunkDelay, "chunk-delay", 0, "fake n8n pause before each item (streams mode: hold/chunks)")
+	redis := fs.Bool("redis", false, "rate limits in Redis at "+bench.DefaultRedisURL+" instead of in memory")
+	fs.StringVar(&o.PostgresURL, "pg-url", bench.DefaultPostgresURL, "PostgreSQL admin URL (a fresh database is created and dropped)")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each chatproxy run's measured window")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile at the end")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	streams := fs.Int("streams", 0, "scale test: this many concurrent long streams instead of the exchange runs")
+	hold := fs.Duration("hold", 20*time.Second, "streams mode: how long each answer streams")
+	ramp := fs.Duration("ramp", 10*time.Second, "streams mode: visitors start spread over this time")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var err error
+	if o.Engines, err = parseEngines(*engine); err == nil {
+		o.Concurrency, err = parseInts(*conc)
+	}
+	if err == nil && (o.Duration <= 0 || o.Warmup < 0 || o.Chunks < 1) {
+		err = errors.New("-d must be positive, -warmup not negative, -chunks at least 1")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "chatbench:", err)
+		return 2
+	}
+	if *redis {
+		o.RedisURL = bench.DefaultRedisURL
+	}
+	o.Progress = func(msg string) { fmt.Fprintln(stderr, "chatbench:", msg) }
+	if *streams > 0 {
+		chunksSet := false
+		fs.Visit(func(f *flag.Flag) { chunksSet = chunksSet || f.Name == "chunks" })
+		if !chunksSet {
+			o.Chunks = 200
+		}
+		return runStreams(ctx, bench.StreamsOptions{Options: o, Streams: *streams, Hold: *hold, Ramp: *ramp}, *asJSON, stdout, stderr)
+	}
+	rep, err := bench.Run(ctx, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "chatbench:", err)
+		return 1
+	}
+	if err := output(rep, *asJSON, stdout); err != nil {
+		fmt.Fprintln(stderr, "chatbench:", err)
+		return 1
+	}
+	if rep.Failed() {
+		return 1
+	}
+	return 0
+}
+
+func runStreams(ctx context.Context, o bench.StreamsOptions, asJSON bool, stdout, stderr io.Writer) int {
+	rep, err := bench.RunStreams(ctx, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "chatbench:", err)
+		return 1
+	}
+	if err := output(rep, asJSON, stdout); err != nil {
+		fmt.Fprintln(stderr, "chatbench:", err)
+		return 1
+	}
+	if rep.Failed() {
+		return 1
+	}
+	return 0
+}
+
+type report interface {
+	WriteJSON(io.Writer) error
+	WriteText(io.Writer)
+}
+
+func output(rep report, asJSON bool, w io.Writer) error {
+	if asJSON {
+		return rep.WriteJSON(w)
+	}
+	rep.WriteText(w)
+	return nil
+}
+
+func parseEngines(s string) ([]string, error) {
+	switch s {
+	case "both":
+		return []string{bench.EngineSQLite, bench.EnginePostgres}, nil
+	case bench.EngineSQLite, bench.EnginePostgres:
+		return []string{s}, nil
+	}
+	return nil, fmt.Errorf("-engine must be sqlite, postgres or both, not %q", s)
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for part := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-c wants positive whole numbers separated by commas, not %q", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

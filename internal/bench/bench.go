@@ -1,0 +1,244 @@
+// Package bench is chatproxy's load generator: it starts a fake n8n and a real chatproxy (wired
+// by internal/app, served over loopback HTTP) in this process, drives complete visitor exchanges
+// through it (session, message, SSE reply to [DONE], answer checked), calls the fake n8n
+// directly at the same concurrency for the baseline, and reports throughput and latency.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/chatproxy/chatproxy/internal/n8ntest"
+)
+
+// Storage engines, and the services used when no other is named.
+const (
+	EngineSQLite       = "sqlite"
+	EnginePostgres     = "postgres"
+	DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	DefaultRedisURL    = "redis://127.0.0.1:6379"
+)
+
+// defaultUpstreamCap is chatproxy's default CHATPROXY_UPSTREAM_MAX_CONCURRENT.
+const defaultUpstreamCap = 64
+
+// Options are one benchmark invocation.
+type Options struct {
+	Engines     []string         // EngineSQLite and/or EnginePostgres
+	Concurrency []int            // visitors in flight, one run each
+	Duration    time.Duration    // measured window per run
+	Warmup      time.Duration    // unmeasured lead-in per run
+	Chunks      int              // items per answer
+	ChunkDelay  time.Duration    // the fake n8n's pause before each item
+	RedisURL    string           // rate limits in this Redis; "" = the in-memory limiter
+	PostgresURL string           // admin URL; a fresh database is created and dropped
+	CPUProfile  string           // CPU profile of each proxy run's window ("" = none)
+	MemProfile  string           // allocation profile written at the end ("" = none)
+	Progress    func(msg string) // optional progress lines (stderr)
+}
+
+func (o Options) progress(format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// Report is everything measured, ready to print.
+type Report struct {
+	Machine  Machine       `json:"machine"`
+	Settings Settings      `json:"settings"`
+	Runs     []Result      `json:"runs"`
+	Targets  []TargetCheck `json:"targets"`
+}
+
+// Settings echo the options that shape the numbers.
+type Settings struct {
+	Chunks       int     `json:"chunks"`
+	ChunkDelayMs float64 `json:"chunk_delay_ms"`
+	WarmupS      float64 `json:"warmup_s"`
+	DurationS    float64 `json:"duration_s"`
+	Limiter      string  `json:"limiter"`
+	Encryption   bool    `json:"encryption"`
+}
+
+// Run measures the direct baseline at every concurrency, then chatproxy on every engine.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	fake := startFake(ctx, o.Chunks, o.ChunkDelay)
+	defer fake.Close()
+	want := n8ntest.StreamText(o.Chunks)
+	webhook := fake.URL + webhookPath
+	rep := &Report{Machine: thisMachine(), Settings: settingsOf(o)}
+	direct := map[int]Result{}
+	for _, c := range o.Concurrency {
+		o.progress("direct n8n, %d concurrent, %s", c, o.Duration)
+		r := runLoad(ctx, loadSpec{
+			target: "direct", concurrency: c, warmup: o.Warmup, duration: o.Duration,
+			newVisitor: clientVisitors(c, "", webhook, want),
+			do:         (*visitor).direct,
+		})
+		direct[c] = r
+		rep.Runs = append(rep.Runs, r)
+	}
+	prof := &profiler{path: o.CPUProfile, multi: len(o.Engines)*len(o.Concurrency) > 1}
+	for _, engine := range o.Engines {
+		p, err := startProxy(ctx, proxySpec{
+			engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL, fakeURL: fake.URL,
+			maxUpstream: upstreamCap(o.Concurrency),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start chatproxy (%s): %w", engine, err)
+		}
+		for _, c := range o.Concurrency {
+			o.progress("chatproxy %s, %d concurrent, %s", engine, c, o.Duration)
+			r := runLoad(ctx, loadSpec{
+				target: engine, concurrency: c, warmup: o.Warmup, duration: o.Duration,
+				newVisitor: clientVisitors(c, p.url, webhook, want),
+				do:         (*visitor).exchange,
+				window:     prof.window(engine, c),
+			})
+			r.AddedFirstTokenP50ms = r.FirstToken.P50ms - direct[c].FirstToken.P50ms
+			r.AddedFirstTokenP99ms = r.FirstToken.P99ms - direct[c].FirstToken.P99ms
+			rep.Runs = append(rep.Runs, r)
+		}
+		p.close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	if err := prof.err; err != nil {
+		return nil, err
+	}
+	if err := writeAllocProfile(o.MemProfile); err != nil {
+		return nil, err
+	}
+	rep.Targets = checkTargets(rep)
+	return rep, nil
+}
+
+// clientVisitors returns a visitor factory sharing one keep-alive transport sized for c.
+func clientVisitors(c int, proxyURL, webhook, want string) func(int) *visitor {
+	client := newClient(c)
+	return func(i int) *visitor {
+		return newVisitor(client, proxyURL, webhook, fmt.Sprintf("v%d-%s", i, randomHex(4)), want)
+	}
+}
+
+// upstreamCap keeps chatproxy's per-site cap on n8n calls out of the way of the largest run.
+func upstreamCap(concurrency []int) int {
+	top := 0
+	for _, c := range concurrency {
+		top = max(top, c)
+	}
+	if top < defaultUpstreamCap {
+		return 0
+	}
+	return top + 16
+}
+
+func thisMachine() Machine {
+	return Machine{CPUs: runtime.NumCPU(), CPUModel: cpuModel(), GoVersion: runtime.Version()}
+}
+
+func settingsOf(o Options) Settings {
+	limiter := "memory"
+	if o.RedisURL != "" {
+		limiter = "redis"
+	}
+	return Settings{
+		Chunks: o.Chunks, ChunkDelayMs: ms(o.ChunkDelay), WarmupS: o.Warmup.Seconds(),
+		DurationS: o.Duration.Seconds(), Limiter: limiter, Encryption: true,
+	}
+}
+
+// profiler records a CPU profile of each proxy run's measured window. With several runs each
+// gets its own file: cpu.out becomes cpu-postgres-c50.out.
+type profiler struct {
+	path  string
+	multi bool
+	file  *os.File
+	err   error
+}
+
+func (p *profiler) window(engine string, c int) func(bool) {
+	if p.path == "" {
+		return nil
+	}
+	path := p.pathFor(engine, c)
+	return func(open bool) {
+		if !open {
+			if p.file != nil {
+				pprof.StopCPUProfile()
+				p.keep(p.file.Close())
+				p.file = nil
+			}
+			return
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			p.keep(err)
+			return
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			p.keep(err)
+			_ = f.Close()
+			return
+		}
+		p.file = f
+	}
+}
+
+// heapSnapshot returns a function writing a heap profile (live objects after a GC), or nil.
+func (p *profiler) heapSnapshot(engine string, c int) func() {
+	if p.path == "" {
+		return nil
+	}
+	path := p.pathFor(engine, c)
+	return func() {
+		f, err := os.Create(path)
+		if err != nil {
+			p.keep(err)
+			return
+		}
+		runtime.GC()
+		p.keep(pprof.Lookup("heap").WriteTo(f, 0))
+		p.keep(f.Close())
+	}
+}
+
+func (p *profiler) pathFor(engine string, c int) string {
+	if !p.multi {
+		return p.path
+	}
+	ext := filepath.Ext(p.path)
+	return fmt.Sprintf("%s-%s-c%d%s", strings.TrimSuffix(p.path, ext), engine, c, ext)
+}
+
+func (p *profiler) keep(err error) {
+	if p.err == nil && err != nil {
+		p.err = err
+	}
+}
+
+// writeAllocProfile writes the allocation profile (every allocation since start; view with
+// -sample_index=alloc_space, or inuse_space for what is still live).
+func writeAllocProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // make inuse_* current
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,306 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// newTransport is a keep-alive client transport that can hold idle connections for every
+// visitor it serves, so the load generator never redials.
+func newTransport(idlePerHost int) *http.Transport {
+	return &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        0, // no total cap; the per-host cap below is the one that matters
+		MaxIdleConnsPerHost: idlePerHost,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+}
+
+// newClient is a client for c concurrent visitors. It has no timeout of its own: each run's
+// context bounds every request.
+func newClient(c int) *http.Client {
+	return &http.Client{Transport: newTransport(c + 8)}
+}
+
+// sample is one successful exchange.
+type sample struct {
+	firstToken time.Duration // message sent → first item
+	total      time.Duration // whole exchange (session + message + stream, or the direct call)
+}
+
+// visitor is one simulated visitor; it is used by one goroutine at a time and reuses its buffers.
+type visitor struct {
+	client    *http.Client
+	proxyURL  string // "" for direct visitors
+	webhook   string // the fake n8n's webhook URL
+	want      []byte // the answer the fake streams
+	name      string // unique per visitor, so message texts never repeat
+	seq       int
+	reader    *bufio.Reader
+	text      []byte
+	bodyBuf   []byte
+	firstSeen func() // optional: called when the first item arrives (streams mode)
+}
+
+func newVisitor(client *http.Client, proxyURL, webhook, name string, want string) *visitor {
+	return &visitor{
+		client: client, proxyURL: proxyURL, webhook: webhook, want: []byte(want), name: name,
+		reader: bufio.NewReaderSize(nil, 16<<10),
+	}
+}
+
+// statusError is a non-200 answer; code is the API error code when the body had one.
+type statusError struct {
+	status int
+	code   string
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("status %d %s", e.status, e.code) }
+
+var (
+	errNoDone      = errors.New("stream ended without [DONE]")
+	errNoItem      = errors.New("no item before the end")
+	errMismatch    = errors.New("streamed text differs from what n8n sent")
+	errNotComplete = errors.New("end status is not complete")
+)
+
+// streamError is an `error` event inside the SSE stream.
+type streamError struct{ code string }
+
+func (e *streamError) Error() string { return "stream error " + e.code }
+
+// event holds the fields of an SSE event or n8n chunk that the benchmark checks.
+type event struct {
+	Type    string `json:"type"`
+	Content string `json:"content"`
+	Status  string `json:"status"`
+	Code    string `json:"code"`
+}
+
+// exchange is what a visitor does: create a session, send a message, read the reply to [DONE].
+func (v *visitor) exchange(ctx context.Context) (sample, error) {
+	start := time.Now()
+	token, err := v.createSession(ctx)
+	if err != nil {
+		return sample{}, err
+	}
+	v.seq++
+	v.bodyBuf = append(append(strconv.AppendInt(append(v.bodyBuf[:0], `{"message":"benchmark question `...), int64(v.seq), 10), ' '), v.name...)
+	v.bodyBuf = append(v.bodyBuf, `"}`...)
+	sent := time.Now()
+	resp, err := v.post(ctx, v.proxyURL+"/api/v1/chat/message", token, v.bodyBuf)
+	if err != nil {
+		return sample{}, err
+	}
+	defer drain(resp)
+	if resp.StatusCode != http.StatusOK {
+		return sample{}, readStatusError(resp)
+	}
+	first, err := v.readSSE(resp.Body, sent)
+	if err != nil {
+		return sample{}, err
+	}
+	return sample{firstToken: first, total: time.Since(start)}, nil
+}
+
+func (v *visitor) createSession(ctx context.Context) (string, error) {
+	resp, err := v.post(ctx, v.proxyURL+"/api/v1/session/create", "", []byte(`{"site_id":"`+siteID+`"}`))
+	if err != nil {
+		return "", err
+	}
+	defer drain(resp)
+	if resp.StatusCode != http.StatusOK {
+		return "", readStatusError(resp)
+	}
+	var s struct {
+		Token string `json:"token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || s.Token == "" {
+		return "", fmt.Errorf("session create: no token (%v)", err)
+	}
+	return s.Token, nil
+}
+
+// direct calls the fake n8n itself, as chatproxy would, and reads the NDJSON stream to EOF.
+func (v *visitor) direct(ctx context.Context) (sample, error) {
+	v.seq++
+	v.bodyBuf = append(append(strconv.AppendInt(append(v.bodyBuf[:0], `{"action":"sendMessage","sessionId":"`...), int64(v.seq), 10), v.name...), `","chatInput":"benchmark question"}`...)
+	start := time.Now()
+	resp, err := v.post(ctx, v.webhook, "", v.bodyBuf)
+	if err != nil {
+		return sample{}, err
+	}
+	defer drain(resp)
+	if resp.StatusCode != http.StatusOK {
+		return sample{}, &statusError{status: resp.StatusCode}
+	}
+	first, err := v.readNDJSON(resp.Body, start)
+	if err != nil {
+		return sample{}, err
+	}
+	return sample{firstToken: first, total: time.Since(start)}, nil
+}
+
+func (v *visitor) post(ctx context.Context, url, token string, body []byte) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if v.proxyURL != "" {
+		req.Header.Set("Origin", shopOrigin)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return v.client.Do(req)
+}
+
+// readSSE reads events to `data: [DONE]`, collecting the item texts, and checks the answer.
+func (v *visitor) readSSE(body io.Reader, sent time.Time) (time.Duration, error) {
+	v.reader.Reset(body)
+	v.text = v.text[:0]
+	var first time.Duration
+	status := ""
+	for {
+		line, err := readLine(v.reader)
+		if err != nil {
+			return 0, errNoDone
+		}
+		payload, ok := bytes.CutPrefix(line, []byte("data: "))
+		if !ok {
+			continue // id:, retry:, comments and blank separators
+		}
+		if string(payload) == "[DONE]" {
+			break
+		}
+		var ev event
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return 0, fmt.Errorf("event is not JSON: %w", err)
+		}
+		switch ev.Type {
+		case "item":
+			if first == 0 {
+				first = time.Since(sent)
+				v.noteFirst()
+			}
+			v.text = append(v.text, ev.Content...)
+		case "error":
+			return 0, &streamError{code: ev.Code}
+		case "end":
+			status = ev.Status
+		}
+	}
+	return first, v.check(first, status == "complete")
+}
+
+// readNDJSON reads n8n's chunk lines to EOF, collecting the item texts, and checks the answer.
+func (v *visitor) readNDJSON(body io.Reader, start time.Time) (time.Duration, error) {
+	v.reader.Reset(body)
+	v.text = v.text[:0]
+	var first time.Duration
+	ended := false
+	for {
+		line, err := readLine(v.reader)
+		if errors.Is(err, io.EOF) && len(line) == 0 {
+			break
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if len(line) == 0 {
+			continue
+		}
+		var ev event
+		if err := json.Unmarshal(line, &ev); err != nil {
+			return 0, fmt.Errorf("chunk is not JSON: %w", err)
+		}
+		switch ev.Type {
+		case "item":
+			if first == 0 {
+				first = time.Since(start)
+				v.noteFirst()
+			}
+			v.text = append(v.text, ev.Content...)
+		case "end":
+			ended = true
+		}
+	}
+	return first, v.check(first, ended)
+}
+
+func (v *visitor) noteFirst() {
+	if v.firstSeen != nil {
+		v.firstSeen()
+	}
+}
+
+func (v *visitor) check(first time.Duration, complete bool) error {
+	switch {
+	case first == 0:
+		return errNoItem
+	case !complete:
+		return errNotComplete
+	case !bytes.Equal(v.text, v.want):
+		return errMismatch
+	}
+	return nil
+}
+
+// readLine returns one line without its "\n" or "\r\n"; the slice is valid until the next read.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return nil, errors.New("line longer than 16 KiB")
+	}
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r")), err
+}
+
+func readStatusError(resp *http.Response) error {
+	var body struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 4096)).Decode(&body)
+	return &statusError{status: resp.StatusCode, code: body.Error.Code}
+}
+
+// drain reads what is left so the keep-alive connection can be reused.
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+}
+
+// errorKind groups errors for the report (few distinct strings, whatever the load).
+func errorKind(err error) string {
+	var se *statusError
+	var ne net.Error
+	switch {
+	case errors.As(err, &se):
+		return se.Error()
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "canceled"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "network timeout"
+	case errors.As(err, &ne):
+		return "network error"
+	}
+	s := err.Error()
+	if len(s) > 80 {
+		s = s[:80]
+	}
+	return s
+}

@@ -1,0 +1,143 @@
+package bench
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// Result is one measured run: one target at one concurrency.
+type Result struct {
+	Target      string         `json:"target"` // "direct" (the fake n8n itself), "sqlite" or "postgres"
+	Concurrency int            `json:"concurrency"`
+	Seconds     float64        `json:"seconds"`
+	Exchanges   int            `json:"exchanges"`
+	PerSecond   float64        `json:"exchanges_per_s"`
+	Errors      int            `json:"errors"`
+	ErrorKinds  map[string]int `json:"error_kinds,omitempty"`
+	FirstToken  Summary        `json:"first_token"`
+	Total       Summary        `json:"total"`
+	// CPUCores is the whole process's CPU time (proxy, fake n8n and load generator) per second
+	// of the measured window: 2.0 means both cores of a 2-core machine were busy.
+	CPUCores float64 `json:"cpu_cores"`
+	// HeapInuseMB is the Go heap in use as the window closes (whole process).
+	HeapInuseMB float64 `json:"heap_inuse_mb"`
+	// Load1 is the machine's 1-minute load average as the window closes.
+	Load1 float64 `json:"load_1m"`
+	// Added is proxy − direct at the same concurrency (zero for the direct rows).
+	AddedFirstTokenP50ms float64 `json:"added_first_token_p50_ms"`
+	AddedFirstTokenP99ms float64 `json:"added_first_token_p99_ms"`
+}
+
+// ErrorRate is errors per attempted exchange in the window.
+func (r Result) ErrorRate() float64 {
+	if n := r.Exchanges + r.Errors; n > 0 {
+		return float64(r.Errors) / float64(n)
+	}
+	return 0
+}
+
+// loadSpec is one closed-loop run: concurrency visitors, each starting its next exchange as soon
+// as the previous one ends. Only exchanges that end inside the measured window count.
+type loadSpec struct {
+	target      string
+	concurrency int
+	warmup      time.Duration
+	duration    time.Duration
+	newVisitor  func(i int) *visitor
+	do          func(v *visitor, ctx context.Context) (sample, error)
+	// window, when set, is called as the measured window opens (true) and closes (false).
+	window func(open bool)
+}
+
+// tally is one worker's record; workers never share one, so recording takes no lock.
+type tally struct {
+	first, total []time.Duration
+	errors       map[string]int
+}
+
+func runLoad(ctx context.Context, s loadSpec) Result {
+	from := time.Now().Add(s.warmup)
+	until := from.Add(s.duration)
+	// Exchanges still running long after the window are abandoned (the run is over anyway).
+	workCtx, cancel := context.WithDeadline(ctx, until.Add(time.Minute))
+	defer cancel()
+	tallies := make([]tally, s.concurrency)
+	var wg sync.WaitGroup
+	labelled(workCtx, sideClient, func(ctx context.Context) {
+		for i := range s.concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.work(ctx, s.newVisitor(i), &tallies[i], from, until)
+			}()
+		}
+	})
+	sleepUntil(ctx, from)
+	if s.window != nil {
+		s.window(true)
+	}
+	cpu0 := cpuTime()
+	sleepUntil(ctx, until)
+	cpu := cpuTime() - cpu0
+	load1 := loadAvg1()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	if s.window != nil {
+		s.window(false)
+	}
+	wg.Wait()
+	r := s.merge(tallies, cpu)
+	r.HeapInuseMB = float64(mem.HeapInuse) / (1 << 20)
+	r.Load1 = load1
+	return r
+}
+
+func (s loadSpec) work(ctx context.Context, v *visitor, t *tally, from, until time.Time) {
+	t.errors = map[string]int{}
+	for ctx.Err() == nil && time.Now().Before(until) {
+		res, err := s.do(v, ctx)
+		end := time.Now()
+		if end.Before(from) || end.After(until) {
+			continue
+		}
+		if err != nil {
+			t.errors[errorKind(err)]++
+			continue
+		}
+		t.first = append(t.first, res.firstToken)
+		t.total = append(t.total, res.total)
+	}
+}
+
+func (s loadSpec) merge(tallies []tally, cpu time.Duration) Result {
+	r := Result{Target: s.target, Concurrency: s.concurrency, Seconds: s.duration.Seconds(), ErrorKinds: map[string]int{}}
+	var first, total []time.Duration
+	for _, t := range tallies {
+		first = append(first, t.first...)
+		total = append(total, t.total...)
+		for k, n := range t.errors {
+			r.ErrorKinds[k] += n
+			r.Errors += n
+		}
+	}
+	r.Exchanges = len(total)
+	r.PerSecond = float64(r.Exchanges) / s.duration.Seconds()
+	r.FirstToken = summarize(first)
+	r.Total = summarize(total)
+	r.CPUCores = cpu.Seconds() / s.duration.Seconds()
+	if len(r.ErrorKinds) == 0 {
+		r.ErrorKinds = nil
+	}
+	return r
+}
+
+func sleepUntil(ctx context.Context, t time.Time) {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+}

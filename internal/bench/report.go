@@ -1,0 +1,147 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// The issue's targets, printed next to the results (informational).
+const (
+	targetThroughput = "≥1,000 exchanges/s at 50 concurrent visitors with PostgreSQL (20-chunk answers)"
+	targetAdded      = "≤1 ms added first-token latency (p50) at concurrency 1"
+	// MaxErrorRate is the share of failed exchanges above which a run counts as failed.
+	MaxErrorRate = 0.001
+)
+
+// TargetCheck is one target with its verdict: PASS, MISS or "not measured".
+type TargetCheck struct {
+	Target   string `json:"target"`
+	Measured string `json:"measured"`
+	Verdict  string `json:"verdict"`
+}
+
+func checkTargets(rep *Report) []TargetCheck {
+	tp := TargetCheck{Target: targetThroughput, Verdict: "not measured", Measured: "no PostgreSQL run at concurrency 50"}
+	if r, ok := rep.find(EnginePostgres, 50); ok {
+		tp.Measured = fmt.Sprintf("%.0f exchanges/s", r.PerSecond)
+		if rep.Settings.Chunks != 20 {
+			tp.Measured += fmt.Sprintf(" (with %d-chunk answers)", rep.Settings.Chunks)
+		}
+		tp.Verdict = verdict(r.PerSecond >= 1000 && r.ErrorRate() <= MaxErrorRate)
+	}
+	checks := []TargetCheck{tp}
+	for _, engine := range []string{EngineSQLite, EnginePostgres} {
+		if r, ok := rep.find(engine, 1); ok {
+			checks = append(checks, TargetCheck{
+				Target:   targetAdded + " (" + engine + ")",
+				Measured: fmt.Sprintf("%+.3f ms", r.AddedFirstTokenP50ms),
+				Verdict:  verdict(r.AddedFirstTokenP50ms <= 1),
+			})
+		}
+	}
+	if len(checks) == 1 {
+		checks = append(checks, TargetCheck{Target: targetAdded, Verdict: "not measured", Measured: "no run at concurrency 1"})
+	}
+	return checks
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "MISS"
+}
+
+func (rep *Report) find(target string, concurrency int) (Result, bool) {
+	for _, r := range rep.Runs {
+		if r.Target == target && r.Concurrency == concurrency {
+			return r, true
+		}
+	}
+	return Result{}, false
+}
+
+// Failed reports whether any run lost more than MaxErrorRate of its exchanges.
+func (rep *Report) Failed() bool {
+	return slices.ContainsFunc(rep.Runs, func(r Result) bool { return r.ErrorRate() > MaxErrorRate })
+}
+
+// WriteJSON writes the report as one indented JSON document.
+func (rep *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// WriteText writes one table per concurrency (direct baseline first, then each engine), then
+// the targets and any errors.
+func (rep *Report) WriteText(w io.Writer) {
+	s := rep.Settings
+	fmt.Fprintf(w, "chatbench: %d × %s, %s\n", rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion)
+	fmt.Fprintf(w, "%d chunks per answer, chunk delay %gms; rate limits in %s; encryption on; %gs warm-up + %gs per run\n",
+		s.Chunks, s.ChunkDelayMs, s.Limiter, s.WarmupS, s.DurationS)
+	fmt.Fprintln(w, "first token: message sent → first item event (direct: request sent → first item line)")
+	fmt.Fprintln(w, "total: session create + message + stream to [DONE] (direct: request → EOF); latencies in ms")
+	fmt.Fprintln(w, "added: proxy − direct at the same concurrency; cpu: process CPU-seconds per second (proxy + fake n8n + load generator)")
+	fmt.Fprintln(w, "load: the machine's 1-minute load average at the end of the run (above the core count = other processes competed)")
+	for _, c := range rep.concurrencies() {
+		fmt.Fprintf(w, "\nconcurrency %d\n", c)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "target\texch/s\tfirst p50\tfirst p99\tadded p50\tadded p99\ttotal p50\ttotal p99\terrors\tcpu\theap MB\tload\t")
+		for _, r := range rep.Runs {
+			if r.Concurrency == c {
+				writeRow(tw, r)
+			}
+		}
+		_ = tw.Flush()
+	}
+	fmt.Fprintln(w, "\ntargets (informational)")
+	for _, t := range rep.Targets {
+		fmt.Fprintf(w, "  %-12s %s: %s\n", t.Verdict, t.Target, t.Measured)
+	}
+	rep.writeErrors(w)
+}
+
+func writeRow(tw io.Writer, r Result) {
+	added := "\t\t"
+	if r.Target != "direct" {
+		added = fmt.Sprintf("%+.3f\t%+.3f\t", r.AddedFirstTokenP50ms, r.AddedFirstTokenP99ms)
+	}
+	errs := fmt.Sprint(r.Errors)
+	if r.Errors > 0 {
+		errs += fmt.Sprintf(" (%.2f%%)", 100*r.ErrorRate())
+	}
+	fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%s%.3f\t%.3f\t%s\t%.2f\t%.0f\t%.1f\t\n", r.Target, r.PerSecond,
+		r.FirstToken.P50ms, r.FirstToken.P99ms, added, r.Total.P50ms, r.Total.P99ms, errs, r.CPUCores, r.HeapInuseMB, r.Load1)
+}
+
+func (rep *Report) concurrencies() []int {
+	var cs []int
+	for _, r := range rep.Runs {
+		if !slices.Contains(cs, r.Concurrency) {
+			cs = append(cs, r.Concurrency)
+		}
+	}
+	return cs
+}
+
+func (rep *Report) writeErrors(w io.Writer) {
+	for _, r := range rep.Runs {
+		if r.Errors == 0 {
+			continue
+		}
+		kinds := make([]string, 0, len(r.ErrorKinds))
+		for k, n := range r.ErrorKinds {
+			kinds = append(kinds, fmt.Sprintf("%s ×%d", k, n))
+		}
+		slices.Sort(kinds)
+		fmt.Fprintf(w, "errors %s c=%d: %s\n", r.Target, r.Concurrency, strings.Join(kinds, "; "))
+	}
+	if rep.Failed() {
+		fmt.Fprintf(w, "FAILED: a run lost more than %.1f%% of its exchanges\n", 100*MaxErrorRate)
+	}
+}

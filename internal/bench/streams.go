@@ -1,0 +1,272 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chatproxy/chatproxy/internal/n8ntest"
+)
+
+// visitorsPerTransport spreads the streams mode's connections over several client transports,
+// so no single connection pool (and its lock) holds all of them.
+const visitorsPerTransport = 500
+
+// StreamsOptions are the scale test: Streams visitors, each with one answer streamed over Hold.
+type StreamsOptions struct {
+	Options
+	Streams int
+	Hold    time.Duration // Chunks items spread over this (the fake pauses Hold/Chunks per item)
+	Ramp    time.Duration // visitors start evenly spread over this
+}
+
+// StreamsReport is the scale test's outcome: the direct baseline, then chatproxy per engine.
+type StreamsReport struct {
+	Machine      Machine        `json:"machine"`
+	Streams      int            `json:"streams"`
+	Chunks       int            `json:"chunks"`
+	ChunkDelayMs float64        `json:"chunk_delay_ms"`
+	RampS        float64        `json:"ramp_s"`
+	Limiter      string         `json:"limiter"`
+	FileLimit    uint64         `json:"file_limit"`
+	Phases       []StreamsPhase `json:"phases"`
+}
+
+// StreamsPhase is one target's streams. Memory and goroutines are the whole process (load
+// generator, fake n8n and, in proxy phases, chatproxy), sampled every 200 ms.
+type StreamsPhase struct {
+	Target               string         `json:"target"`
+	Completed            int            `json:"completed"`
+	Errors               int            `json:"errors"`
+	ErrorKinds           map[string]int `json:"error_kinds,omitempty"`
+	PeakOpen             int64          `json:"peak_open"`
+	FirstToken           Summary        `json:"first_token"`
+	Total                Summary        `json:"total"`
+	AddedFirstTokenP50ms float64        `json:"added_first_token_p50_ms"`
+	AddedFirstTokenP99ms float64        `json:"added_first_token_p99_ms"`
+	BaseRSSMB            float64        `json:"base_rss_mb"`
+	PeakRSSMB            float64        `json:"peak_rss_mb"`
+	PeakHeapInuseMB      float64        `json:"peak_heap_inuse_mb"`
+	PeakStackInuseMB     float64        `json:"peak_stack_inuse_mb"`
+	PeakGoroutines       int            `json:"peak_goroutines"`
+	BaseGoroutines       int            `json:"base_goroutines"`
+	CPUCores             float64        `json:"cpu_cores"`
+	Seconds              float64        `json:"seconds"`
+	Load1                float64        `json:"load_1m"`
+}
+
+// RunStreams runs Streams long answers straight from the fake n8n, then through chatproxy on
+// each engine, sampling the process's memory and goroutines.
+func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
+	delay := o.ChunkDelay
+	if delay == 0 {
+		delay = o.Hold / time.Duration(o.Chunks)
+	}
+	limit, err := raiseFileLimit(uint64(4*o.Streams + 4096)) // client, proxy in and out, fake: 4 per stream
+	if err != nil {
+		return nil, fmt.Errorf("raise the open-file limit: %w", err)
+	}
+	rep := &StreamsReport{Machine: thisMachine(), Streams: o.Streams, Chunks: o.Chunks, ChunkDelayMs: ms(delay),
+		RampS: o.Ramp.Seconds(), Limiter: settingsOf(o.Options).Limiter, FileLimit: limit}
+	fake := startFake(ctx, o.Chunks, delay)
+	defer fake.Close()
+	want := n8ntest.StreamText(o.Chunks)
+	webhook := fake.URL + webhookPath
+	o.progress("direct n8n: %d streams of %d chunks × %s", o.Streams, o.Chunks, delay)
+	direct := runStreamsPhase(ctx, o, "direct", streamVisitors(o.Streams, "", webhook, want), (*visitor).direct, nil)
+	rep.Phases = append(rep.Phases, direct)
+	cpuProf := &profiler{path: o.CPUProfile, multi: len(o.Engines) > 1}
+	heapProf := &profiler{path: o.MemProfile, multi: len(o.Engines) > 1}
+	for _, engine := range o.Engines {
+		p, err := startProxy(ctx, proxySpec{engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL,
+			fakeURL: fake.URL, maxUpstream: o.Streams + defaultUpstreamCap})
+		if err != nil {
+			return nil, fmt.Errorf("start chatproxy (%s): %w", engine, err)
+		}
+		o.progress("chatproxy %s: %d streams", engine, o.Streams)
+		window := cpuProf.window(engine, o.Streams)
+		if window != nil {
+			window(true)
+		}
+		ph := runStreamsPhase(ctx, o, engine, streamVisitors(o.Streams, p.url, webhook, want), (*visitor).exchange,
+			heapProf.heapSnapshot(engine, o.Streams))
+		if window != nil {
+			window(false)
+		}
+		ph.AddedFirstTokenP50ms = ph.FirstToken.P50ms - direct.FirstToken.P50ms
+		ph.AddedFirstTokenP99ms = ph.FirstToken.P99ms - direct.FirstToken.P99ms
+		rep.Phases = append(rep.Phases, ph)
+		p.close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	if err := cmp.Or(cpuProf.err, heapProf.err); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+func streamVisitors(n int, proxyURL, webhook, want string) func(int) *visitor {
+	clients := make([]*http.Client, (n+visitorsPerTransport-1)/visitorsPerTransport)
+	for i := range clients {
+		clients[i] = newClient(visitorsPerTransport)
+	}
+	return func(i int) *visitor {
+		return newVisitor(clients[i/visitorsPerTransport], proxyURL, webhook, fmt.Sprintf("s%d-%s", i, randomHex(4)), want)
+	}
+}
+
+// runStreamsPhase starts o.Streams visitors spread over o.Ramp, each doing one exchange, and
+// samples the process until all are done. midway, when set, runs once every visitor has started
+// and none should have finished (Ramp + Hold/2).
+func runStreamsPhase(ctx context.Context, o StreamsOptions, target string, newVisitor func(int) *visitor,
+	do func(*visitor, context.Context) (sample, error), midway func()) StreamsPhase {
+	runtime.GC()
+	debug.FreeOSMemory() // a baseline without the previous phase's garbage
+	ph := StreamsPhase{Target: target, BaseRSSMB: mb(procStatusKB("VmRSS")), BaseGoroutines: runtime.NumGoroutine()}
+	var open atomic.Int64
+	stopSampling := startSampler(&ph, &open)
+	start, cpu0 := time.Now(), cpuTime()
+	ctx, cancel := context.WithTimeout(ctx, o.Ramp+o.Hold+2*time.Minute)
+	defer cancel()
+	samples := make([]sample, o.Streams)
+	errs := make([]error, o.Streams)
+	var wg sync.WaitGroup
+	labelled(ctx, sideClient, func(ctx context.Context) {
+		for i := range o.Streams {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sleepUntil(ctx, start.Add(o.Ramp*time.Duration(i)/time.Duration(o.Streams)))
+				v := newVisitor(i)
+				open.Add(1)
+				samples[i], errs[i] = do(v, ctx)
+				open.Add(-1)
+			}()
+		}
+	})
+	if midway != nil {
+		sleepUntil(ctx, start.Add(o.Ramp+o.Hold/2))
+		midway()
+	}
+	wg.Wait()
+	stopSampling()
+	ph.Seconds = time.Since(start).Seconds()
+	ph.CPUCores = (cpuTime() - cpu0).Seconds() / ph.Seconds
+	ph.Load1 = loadAvg1()
+	ph.summarize(samples, errs)
+	return ph
+}
+
+func (ph *StreamsPhase) summarize(samples []sample, errs []error) {
+	var first, total []time.Duration
+	ph.ErrorKinds = map[string]int{}
+	for i, err := range errs {
+		if err != nil {
+			ph.Errors++
+			ph.ErrorKinds[errorKind(err)]++
+			continue
+		}
+		first = append(first, samples[i].firstToken)
+		total = append(total, samples[i].total)
+	}
+	ph.Completed = len(total)
+	ph.FirstToken, ph.Total = summarize(first), summarize(total)
+	if ph.Errors == 0 {
+		ph.ErrorKinds = nil
+	}
+}
+
+// startSampler records peaks every 200 ms (MemStats every 1 s: it stops the world) until the
+// returned function is called; that call takes a last sample and waits for the sampler.
+func startSampler(ph *StreamsPhase, open *atomic.Int64) func() {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for n := 0; ; n++ {
+			ph.PeakRSSMB = max(ph.PeakRSSMB, mb(procStatusKB("VmRSS")))
+			ph.PeakGoroutines = max(ph.PeakGoroutines, runtime.NumGoroutine())
+			ph.PeakOpen = max(ph.PeakOpen, open.Load())
+			if n%5 == 0 {
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				ph.PeakHeapInuseMB = max(ph.PeakHeapInuseMB, mb(m.HeapInuse))
+				ph.PeakStackInuseMB = max(ph.PeakStackInuseMB, mb(m.StackInuse))
+			}
+			select {
+			case <-tick.C:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+func mb(bytes uint64) float64 { return float64(bytes) / (1 << 20) }
+
+// Failed reports whether a phase lost more than MaxErrorRate of its streams.
+func (rep *StreamsReport) Failed() bool {
+	for _, ph := range rep.Phases {
+		if float64(ph.Errors) > MaxErrorRate*float64(ph.Errors+ph.Completed) {
+			return true
+		}
+	}
+	return false
+}
+
+// WriteJSON writes the report as one indented JSON document.
+func (rep *StreamsReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// WriteText writes one row per phase and the estimated chatproxy share of memory.
+func (rep *StreamsReport) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "chatbench streams: %d × %s, %s\n", rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion)
+	fmt.Fprintf(w, "%d visitors started over %gs, each streaming %d chunks × %gms; rate limits in %s; open-file limit %d\n",
+		rep.Streams, rep.RampS, rep.Chunks, rep.ChunkDelayMs, rep.Limiter, rep.FileLimit)
+	fmt.Fprintln(w, "memory and goroutines are the whole process (load generator + fake n8n [+ chatproxy]); latencies in ms")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tdone\terrors\tpeak open\tfirst p50\tfirst p99\tadded p50\tadded p99\ttotal p99\tbase RSS MB\tpeak RSS MB\theap MB\tstacks MB\tgoroutines\tcpu\tload\t")
+	for _, ph := range rep.Phases {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.1f\t%+.1f\t%+.1f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%.2f\t%.1f\t\n",
+			ph.Target, ph.Completed, ph.Errors, ph.PeakOpen, ph.FirstToken.P50ms, ph.FirstToken.P99ms,
+			ph.AddedFirstTokenP50ms, ph.AddedFirstTokenP99ms, ph.Total.P99ms, ph.BaseRSSMB, ph.PeakRSSMB,
+			ph.PeakHeapInuseMB, ph.PeakStackInuseMB, ph.PeakGoroutines, ph.CPUCores, ph.Load1)
+	}
+	_ = tw.Flush()
+	if len(rep.Phases) == 0 {
+		return
+	}
+	d := rep.Phases[0]
+	for _, ph := range rep.Phases[1:] {
+		rss := (ph.PeakRSSMB - ph.BaseRSSMB) - (d.PeakRSSMB - d.BaseRSSMB)
+		g := (ph.PeakGoroutines - ph.BaseGoroutines) - (d.PeakGoroutines - d.BaseGoroutines)
+		fmt.Fprintf(w, "chatproxy share on %s (its phase − direct phase): RSS %+.0f MB (%.1f KB per stream), goroutines %+d (%.1f per stream)\n",
+			ph.Target, rss, rss*1024/float64(rep.Streams), g, float64(g)/float64(rep.Streams))
+	}
+	for _, ph := range rep.Phases {
+		for k, n := range ph.ErrorKinds {
+			fmt.Fprintf(w, "errors %s: %s ×%d\n", ph.Target, k, n)
+		}
+	}
+	if rep.Failed() {
+		fmt.Fprintf(w, "FAILED: a phase lost more than %.1f%% of its streams\n", 100*MaxErrorRate)
+	}
+}

@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"encoding/base64"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatproxy/chatproxy/internal/auth"
+	"github.com/chatproxy/chatproxy/internal/crypto"
+	"github.com/chatproxy/chatproxy/internal/store"
+	"github.com/chatproxy/chatproxy/internal/store/sqlite"
+)
+
+const cliJWTSecret = "cli-test-jwt-secret-0123456789abcdefghij"
+
+// keysEnv points the CLI at an empty data dir with a known JWT_SECRET_KEY.
+func keysEnv(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Chdir(dir) // no .env from the repository
+	t.Setenv("CHATPROXY_DATA_DIR", dir)
+	t.Setenv("JWT_SECRET_KEY", cliJWTSecret)
+	return dir
+}
+
+func TestKeysRotateAndList(t *testing.T) {
+	keysEnv(t)
+	code, out, errOut := run(t, "keys", "list")
+	if code != 0 || !strings.Contains(out, "no session-token keys stored yet") || !strings.Contains(out, "fields") {
+		t.Fatalf("keys list on an empty database: %d %q %q", code, out, errOut)
+	}
+
+	code, out, errOut = run(t, "keys", "rotate")
+	seedKID := auth.KeyFromSecret([]byte(cliJWTSecret)).KID
+	m := regexp.MustCompile(`new primary kid (\S+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil || !strings.Contains(out, "replaced "+seedKID) {
+		t.Fatalf("keys rotate: %d %q %q", code, out, errOut)
+	}
+	newKID := m[1]
+
+	code, out, errOut = run(t, "keys", "list")
+	if code != 0 {
+		t.Fatalf("keys list: %d %q", code, errOut)
+	}
+	if !regexp.MustCompile(`session-token\s+` + newKID + `\s+\S+\s+-\s+yes\s+signing`).MatchString(out) {
+		t.Fatalf("keys list does not show %s as the signing primary:\n%s", newKID, out)
+	}
+	if !regexp.MustCompile(`session-token\s+` + seedKID + `\s+\S+\s+\S+Z\s+no\s+verifying`).MatchString(out) {
+		t.Fatalf("keys list does not show the seed %s verifying until a date:\n%s", seedKID, out)
+	}
+	if strings.Contains(out, cliJWTSecret) || strings.Contains(out, base64.StdEncoding.EncodeToString([]byte(cliJWTSecret))) {
+		t.Fatal("keys list printed the secret")
+	}
+
+	code, out, _ = run(t, "keys", "rotate", "--revoke-previous")
+	if code != 0 || !strings.Contains(out, "revoked ") || !strings.Contains(out, newKID) {
+		t.Fatalf("keys rotate --revoke-previous: %d %q", code, out)
+	}
+	if code, _, errOut := run(t, "keys", "rotate", "--bogus"); code != 1 || !strings.Contains(errOut, "usage") {
+		t.Fatalf("keys rotate --bogus: %d %q", code, errOut)
+	}
+}
+
+func TestKeysGenerateStillWorks(t *testing.T) {
+	keysEnv(t)
+	code, out, _ := run(t, "keys", "generate")
+	spec, _, _ := strings.Cut(out, "\n")
+	if code != 0 {
+		t.Fatalf("keys generate: %d", code)
+	}
+	if _, err := crypto.ParseKeyring(spec); err != nil {
+		t.Fatalf("keys generate printed %q, not a keyring entry: %v", spec, err)
+	}
+}
+
+func TestKeysReencrypt(t *testing.T) {
+	dir := keysEnv(t)
+	k1, k2 := keyEntry(t, "k1"), keyEntry(t, "k2")
+	msgs := writeSealedRows(t, dir+"/chatproxy.db", crypto.FormatKeyring([]crypto.KeyEntry{k1}))
+	t.Setenv("CHATPROXY_ENCRYPTION_KEYS", crypto.FormatKeyring([]crypto.KeyEntry{k1}))
+	if code, out, errOut := run(t, "keys", "rotate"); code != 0 {
+		t.Fatalf("keys rotate under k1: %d %q %q", code, out, errOut)
+	}
+
+	t.Setenv("CHATPROXY_ENCRYPTION_KEYS", crypto.FormatKeyring([]crypto.KeyEntry{k1, k2}))
+	code, out, errOut := run(t, "keys", "reencrypt", "--batch", "1")
+	if code != 0 || !strings.Contains(out, "messages: 2 checked, 2 rewritten") || !strings.Contains(out, "sessions: 2 values checked, 1 rows rewritten") {
+		t.Fatalf("keys reencrypt: %d %q %q", code, out, errOut)
+	}
+	// The session-token keys are sealed with k1 (key rows are never resealed): k1 must stay.
+	if !strings.Contains(out, "keep field key k1") || strings.Contains(out, "no longer needed") {
+		t.Fatalf("keys reencrypt did not say k1 is still needed:\n%s", out)
+	}
+	code, out, _ = run(t, "keys", "reencrypt")
+	if code != 0 || !strings.Contains(out, "messages: 2 checked, 0 rewritten") || !strings.Contains(out, "2 values checked, 0 rows rewritten") {
+		t.Fatalf("second keys reencrypt: %d %q", code, out)
+	}
+
+	// Every message now opens with k2 alone.
+	st := openSQLite(t, dir+"/chatproxy.db", crypto.FormatKeyring([]crypto.KeyEntry{k2}))
+	for _, want := range msgs {
+		if got, err := st.GetMessage(t.Context(), want.ID); err != nil || got.Content != want.Content {
+			t.Fatalf("message under k2: %q, %v", got.Content, err)
+		}
+	}
+	if code, _, errOut := run(t, "keys", "reencrypt", "--batch", "0"); code != 1 || !strings.Contains(errOut, "--batch") {
+		t.Fatalf("keys reencrypt --batch 0: %d %q", code, errOut)
+	}
+}
+
+func keyEntry(t *testing.T, kid string) crypto.KeyEntry {
+	t.Helper()
+	_, key := crypto.GenerateKey()
+	return crypto.KeyEntry{KID: kid, Key: key}
+}
+
+func openSQLite(t *testing.T, path, spec string) store.Store {
+	t.Helper()
+	kr, err := crypto.ParseKeyring(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(t.Context(), path, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// writeSealedRows stores one session with two messages, sealed with the keyring spec.
+func writeSealedRows(t *testing.T, path, spec string) []store.Message {
+	t.Helper()
+	st := openSQLite(t, path, spec)
+	ctx, now := t.Context(), time.Now().UTC()
+	if err := st.UpsertSite(ctx, store.Site{ID: "shop", Name: "Shop", Config: []byte(`{}`), CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	v := store.Visitor{ID: uuid.Must(uuid.NewV7()).String(), SiteID: "shop", FirstSeen: now, LastSeen: now}
+	if _, err := st.TouchVisitor(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	s := store.Session{ID: uuid.Must(uuid.NewV7()).String(), SiteID: "shop", VisitorID: v.ID, CreatedAt: now, LastSeen: now,
+		ExpiresAt: now.Add(time.Hour), UserAgent: "ua", PageURL: "https://shop.example/"}
+	if err := st.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []store.Message
+	for _, role := range []string{store.RoleUser, store.RoleAssistant} {
+		m := store.Message{ID: uuid.Must(uuid.NewV7()).String(), SessionID: s.ID, SiteID: "shop", Role: role,
+			Content: "hello from " + role, Status: store.StatusComplete, FirstTokenMS: -1, CreatedAt: now}
+		if _, _, err := st.AddMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
