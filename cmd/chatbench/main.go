@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	redis := fs.Bool("redis", false, "rate limits in Redis at "+bench.DefaultRedisURL+" instead of in memory")
 	fs.StringVar(&o.PostgresURL, "pg-url", bench.DefaultPostgresURL, "PostgreSQL admin URL (a fresh database is created and dropped)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each chatproxy run's measured window")
-	fs.StringVar(&o.MemProfile, "memprofile", "", "write an allocation profile at the end")
+	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile as each chatproxy run's window closes (streams mode: midway)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	streams := fs.Int("streams", 0, "scale test: this many concurrent long streams instead of the exchange runs")
 	hold := fs.Duration("hold", 20*time.Second, "streams mode: how long each answer streams")

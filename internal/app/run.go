@@ -66,6 +66,10 @@ func (a *App) Serve(ctx context.Context, l Listeners) error {
 		_ = a.Chat.Wait(abortCtx)
 		abortCancel()
 	}
+	// Streams of finished replies may still be delivering their last events: let them end.
+	if err := a.Server.WaitStreams(drainCtx); err != nil {
+		a.Log.Warn("streams still open at the drain deadline: asking clients to reconnect", "err", err)
+	}
 	cancel()
 	a.Server.StopStreams()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -5,6 +5,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -79,13 +80,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.progress("direct n8n, %d concurrent, %s", c, o.Duration)
 		r := runLoad(ctx, loadSpec{
 			target: "direct", concurrency: c, warmup: o.Warmup, duration: o.Duration,
-			newVisitor: clientVisitors(c, "", webhook, want),
-			do:         (*visitor).direct,
+			visitors: newVisitorPool(c, c, "", webhook, want),
+			do:       (*visitor).direct,
 		})
 		direct[c] = r
 		rep.Runs = append(rep.Runs, r)
 	}
-	prof := &profiler{path: o.CPUProfile, multi: len(o.Engines)*len(o.Concurrency) > 1}
+	multi := len(o.Engines)*len(o.Concurrency) > 1
+	prof := &profiler{path: o.CPUProfile, multi: multi}
+	heapProf := &profiler{path: o.MemProfile, multi: multi}
 	for _, engine := range o.Engines {
 		p, err := startProxy(ctx, proxySpec{
 			engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL, fakeURL: fake.URL,
@@ -98,9 +101,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			o.progress("chatproxy %s, %d concurrent, %s", engine, c, o.Duration)
 			r := runLoad(ctx, loadSpec{
 				target: engine, concurrency: c, warmup: o.Warmup, duration: o.Duration,
-				newVisitor: clientVisitors(c, p.url, webhook, want),
-				do:         (*visitor).exchange,
-				window:     prof.window(engine, c),
+				visitors:  newVisitorPool(c, c, p.url, webhook, want),
+				do:        (*visitor).exchange,
+				window:    prof.window(engine, c),
+				windowEnd: heapProf.heapSnapshot(engine, c),
+				dbUsage:   p.dbUsage,
 			})
 			r.AddedFirstTokenP50ms = r.FirstToken.P50ms - direct[c].FirstToken.P50ms
 			r.AddedFirstTokenP99ms = r.FirstToken.P99ms - direct[c].FirstToken.P99ms
@@ -111,22 +116,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, ctx.Err()
 		}
 	}
-	if err := prof.err; err != nil {
-		return nil, err
-	}
-	if err := writeAllocProfile(o.MemProfile); err != nil {
+	if err := cmp.Or(prof.err, heapProf.err); err != nil {
 		return nil, err
 	}
 	rep.Targets = checkTargets(rep)
 	return rep, nil
-}
-
-// clientVisitors returns a visitor factory sharing one keep-alive transport sized for c.
-func clientVisitors(c int, proxyURL, webhook, want string) func(int) *visitor {
-	client := newClient(c)
-	return func(i int) *visitor {
-		return newVisitor(client, proxyURL, webhook, fmt.Sprintf("v%d-%s", i, randomHex(4)), want)
-	}
 }
 
 // upstreamCap keeps chatproxy's per-site cap on n8n calls out of the way of the largest run.
@@ -193,7 +187,8 @@ func (p *profiler) window(engine string, c int) func(bool) {
 	}
 }
 
-// heapSnapshot returns a function writing a heap profile (live objects after a GC), or nil.
+// heapSnapshot returns a function writing a heap profile, or nil. The profile holds what is
+// live after a GC (inuse_space) and every allocation since the start (alloc_space).
 func (p *profiler) heapSnapshot(engine string, c int) func() {
 	if p.path == "" {
 		return nil
@@ -223,22 +218,4 @@ func (p *profiler) keep(err error) {
 	if p.err == nil && err != nil {
 		p.err = err
 	}
-}
-
-// writeAllocProfile writes the allocation profile (every allocation since start; view with
-// -sample_index=alloc_space, or inuse_space for what is still live).
-func writeAllocProfile(path string) error {
-	if path == "" {
-		return nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	runtime.GC() // make inuse_* current
-	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
 }

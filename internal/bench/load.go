@@ -23,6 +23,19 @@ type Result struct {
 	CPUCores float64 `json:"cpu_cores"`
 	// HeapInuseMB is the Go heap in use as the window closes (whole process).
 	HeapInuseMB float64 `json:"heap_inuse_mb"`
+	// CPUPerExchangeMs is the process's CPU time per exchange: unlike the rate, it hardly
+	// depends on what else the machine runs.
+	CPUPerExchangeMs float64 `json:"cpu_per_exchange_ms"`
+	// DBCPUPerExchangeMs is the PostgreSQL backends' CPU time per exchange (0 when unknown:
+	// SQLite runs inside the process and is counted in CPUPerExchangeMs).
+	DBCPUPerExchangeMs float64 `json:"db_cpu_per_exchange_ms"`
+	// DBXactsPerExchange and DBRowWritesPerExchange come from pg_stat_database (PostgreSQL
+	// flushes these counters about once a second, so they are approximate).
+	DBXactsPerExchange     float64 `json:"db_xacts_per_exchange"`
+	DBRowWritesPerExchange float64 `json:"db_row_writes_per_exchange"`
+	// MachineCores is how many cores the whole machine was busy (PostgreSQL and other
+	// processes included); near the core count means the run was CPU-bound.
+	MachineCores float64 `json:"machine_cores"`
 	// Load1 is the machine's 1-minute load average as the window closes.
 	Load1 float64 `json:"load_1m"`
 	// Added is proxy − direct at the same concurrency (zero for the direct rows).
@@ -45,10 +58,14 @@ type loadSpec struct {
 	concurrency int
 	warmup      time.Duration
 	duration    time.Duration
-	newVisitor  func(i int) *visitor
+	visitors    *visitorPool
 	do          func(v *visitor, ctx context.Context) (sample, error)
+	// dbUsage, when set, reads what PostgreSQL did so far for this proxy's database.
+	dbUsage func() dbUsage
 	// window, when set, is called as the measured window opens (true) and closes (false).
 	window func(open bool)
+	// windowEnd, when set, runs as the window closes, while the visitors still run.
+	windowEnd func()
 }
 
 // tally is one worker's record; workers never share one, so recording takes no lock.
@@ -70,7 +87,7 @@ func runLoad(ctx context.Context, s loadSpec) Result {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.work(ctx, s.newVisitor(i), &tallies[i], from, until)
+				s.work(ctx, s.visitors.visitor(i), &tallies[i], from, until)
 			}()
 		}
 	})
@@ -78,20 +95,39 @@ func runLoad(ctx context.Context, s loadSpec) Result {
 	if s.window != nil {
 		s.window(true)
 	}
-	cpu0 := cpuTime()
+	cpu0, ticks0, db0 := cpuTime(), machineTicks(), s.db()
 	sleepUntil(ctx, until)
 	cpu := cpuTime() - cpu0
+	db1 := s.db()
+	machine := busyCores(ticks0, machineTicks(), runtime.NumCPU())
 	load1 := loadAvg1()
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	if s.window != nil {
 		s.window(false)
 	}
+	if s.windowEnd != nil {
+		s.windowEnd()
+	}
 	wg.Wait()
+	s.visitors.close()
 	r := s.merge(tallies, cpu)
 	r.HeapInuseMB = float64(mem.HeapInuse) / (1 << 20)
 	r.Load1 = load1
+	r.MachineCores = machine
+	if n := float64(r.Exchanges); n > 0 {
+		r.DBCPUPerExchangeMs = ms(db1.cpu-db0.cpu) / n
+		r.DBXactsPerExchange = float64(db1.xacts-db0.xacts) / n
+		r.DBRowWritesPerExchange = float64(db1.rowsWrite-db0.rowsWrite) / n
+	}
 	return r
+}
+
+func (s loadSpec) db() dbUsage {
+	if s.dbUsage == nil {
+		return dbUsage{}
+	}
+	return s.dbUsage()
 }
 
 func (s loadSpec) work(ctx context.Context, v *visitor, t *tally, from, until time.Time) {
@@ -127,6 +163,9 @@ func (s loadSpec) merge(tallies []tally, cpu time.Duration) Result {
 	r.FirstToken = summarize(first)
 	r.Total = summarize(total)
 	r.CPUCores = cpu.Seconds() / s.duration.Seconds()
+	if r.Exchanges > 0 {
+		r.CPUPerExchangeMs = ms(cpu) / float64(r.Exchanges)
+	}
 	if len(r.ErrorKinds) == 0 {
 		r.ErrorKinds = nil
 	}

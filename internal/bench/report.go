@@ -86,12 +86,14 @@ func (rep *Report) WriteText(w io.Writer) {
 		s.Chunks, s.ChunkDelayMs, s.Limiter, s.WarmupS, s.DurationS)
 	fmt.Fprintln(w, "first token: message sent → first item event (direct: request sent → first item line)")
 	fmt.Fprintln(w, "total: session create + message + stream to [DONE] (direct: request → EOF); latencies in ms")
-	fmt.Fprintln(w, "added: proxy − direct at the same concurrency; cpu: process CPU-seconds per second (proxy + fake n8n + load generator)")
+	fmt.Fprintln(w, "added: proxy − direct at the same concurrency; cpu: process CPU-seconds per second (proxy + fake n8n + load generator), and per exchange")
+	fmt.Fprintln(w, "db: CPU of the PostgreSQL backends serving this database and transactions, per exchange (SQLite is inside cpu)")
+	fmt.Fprintln(w, "machine: cores busy machine-wide (PostgreSQL and other processes included)")
 	fmt.Fprintln(w, "load: the machine's 1-minute load average at the end of the run (above the core count = other processes competed)")
 	for _, c := range rep.concurrencies() {
 		fmt.Fprintf(w, "\nconcurrency %d\n", c)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "target\texch/s\tfirst p50\tfirst p99\tadded p50\tadded p99\ttotal p50\ttotal p99\terrors\tcpu\theap MB\tload\t")
+		fmt.Fprintln(tw, "target\texch/s\tfirst p50\tfirst p99\tadded p50\tadded p99\ttotal p50\ttotal p99\terrors\tcpu\tcpu ms/exch\tdb ms/exch\tdb tx/exch\tmachine\theap MB\tload\t")
 		for _, r := range rep.Runs {
 			if r.Concurrency == c {
 				writeRow(tw, r)
@@ -115,8 +117,15 @@ func writeRow(tw io.Writer, r Result) {
 	if r.Errors > 0 {
 		errs += fmt.Sprintf(" (%.2f%%)", 100*r.ErrorRate())
 	}
-	fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%s%.3f\t%.3f\t%s\t%.2f\t%.0f\t%.1f\t\n", r.Target, r.PerSecond,
-		r.FirstToken.P50ms, r.FirstToken.P99ms, added, r.Total.P50ms, r.Total.P99ms, errs, r.CPUCores, r.HeapInuseMB, r.Load1)
+	fmt.Fprintf(tw, "%s\t%.0f\t%.3f\t%.3f\t%s%.3f\t%.3f\t%s\t%.2f\t%.3f\t%s\t%.2f\t%.0f\t%.1f\t\n", r.Target, r.PerSecond,
+		r.FirstToken.P50ms, r.FirstToken.P99ms, added, r.Total.P50ms, r.Total.P99ms, errs, r.CPUCores, r.CPUPerExchangeMs, dbColumns(r), r.MachineCores, r.HeapInuseMB, r.Load1)
+}
+
+func dbColumns(r Result) string {
+	if r.DBXactsPerExchange == 0 {
+		return "-\t-"
+	}
+	return fmt.Sprintf("%.3f\t%.1f", r.DBCPUPerExchangeMs, r.DBXactsPerExchange)
 }
 
 func (rep *Report) concurrencies() []int {

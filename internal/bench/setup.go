@@ -70,6 +70,8 @@ type proxy struct {
 	stop     context.CancelFunc
 	served   chan error
 	cleanups []func()
+	// dbUsage reads what PostgreSQL did for this proxy so far (nil on SQLite).
+	dbUsage func() dbUsage
 }
 
 // startProxy builds the configuration the way the real process does (config.Load from
@@ -97,12 +99,13 @@ func startProxy(ctx context.Context, spec proxySpec) (*proxy, error) {
 		}
 	}
 	if spec.engine == EnginePostgres {
-		dbURL, drop, err := createDatabase(ctx, spec.pgAdminURL)
+		dbURL, name, drop, err := createDatabase(ctx, spec.pgAdminURL)
 		if err != nil {
 			return nil, err
 		}
 		p.cleanups = append(p.cleanups, drop)
 		vars["DATABASE_URL"] = dbURL
+		p.dbUsage = func() dbUsage { return dbUsageOf(ctx, spec.pgAdminURL, name) }
 	}
 	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
@@ -194,22 +197,22 @@ func sitesYAML(webhookURL string) string {
 }
 
 // createDatabase creates chatbench_<random> next to the admin URL's database; drop removes it.
-func createDatabase(ctx context.Context, adminURL string) (string, func(), error) {
+func createDatabase(ctx context.Context, adminURL string) (dbURL, name string, drop func(), err error) {
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return "", nil, errors.New("-pg-url must be a postgres:// URL")
+		return "", "", nil, errors.New("-pg-url must be a postgres:// URL")
 	}
-	name := "chatbench_" + randomHex(8)
+	name = "chatbench_" + randomHex(8)
 	if err := adminExec(ctx, adminURL, "CREATE DATABASE "+name); err != nil {
-		return "", nil, fmt.Errorf("PostgreSQL at -pg-url: %w", err)
+		return "", "", nil, fmt.Errorf("PostgreSQL at -pg-url: %w", err)
 	}
-	drop := func() {
+	drop = func() {
 		if err := adminExec(context.WithoutCancel(ctx), adminURL, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			fmt.Fprintf(os.Stderr, "chatbench: drop database %s: %v\n", name, err)
 		}
 	}
 	u.Path = "/" + name
-	return u.String(), drop, nil
+	return u.String(), name, drop, nil
 }
 
 func adminExec(ctx context.Context, adminURL, sql string) error {

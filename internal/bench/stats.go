@@ -99,3 +99,33 @@ func loadAvg1() float64 {
 	v, _ := strconv.ParseFloat(string(first), 64)
 	return v
 }
+
+// cpuTicks reads the machine's busy and total CPU ticks from /proc/stat (all cores).
+type cpuTicks struct{ busy, total uint64 }
+
+func machineTicks() cpuTicks {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTicks{}
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	fields := bytes.Fields(line) // cpu user nice system idle iowait irq softirq steal …
+	var t cpuTicks
+	for i, f := range fields[1:] {
+		n, _ := strconv.ParseUint(string(f), 10, 64)
+		t.total += n
+		if i != 3 && i != 4 { // idle, iowait
+			t.busy += n
+		}
+	}
+	return t
+}
+
+// busyCores is how many cores the whole machine kept busy between a and b (every process,
+// PostgreSQL and anything else running included).
+func busyCores(a, b cpuTicks, cpus int) float64 {
+	if b.total <= a.total {
+		return 0
+	}
+	return float64(b.busy-a.busy) / float64(b.total-a.total) * float64(cpus)
+}

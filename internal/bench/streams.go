@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -17,9 +16,15 @@ import (
 	"github.com/chatproxy/chatproxy/internal/n8ntest"
 )
 
-// visitorsPerTransport spreads the streams mode's connections over several client transports,
-// so no single connection pool (and its lock) holds all of them.
+// visitorsPerTransport spreads the streams mode's connections over several client transports.
 const visitorsPerTransport = 500
+
+// Every stream holds four sockets in this process: the visitor's, chatproxy's two (visitor side
+// and n8n side) and the fake n8n's. fileMargin covers listeners, database connections and files.
+const (
+	filesPerStream = 4
+	fileMargin     = 1024
+)
 
 // StreamsOptions are the scale test: Streams visitors, each with one answer streamed over Hold.
 type StreamsOptions struct {
@@ -71,9 +76,16 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	if delay == 0 {
 		delay = o.Hold / time.Duration(o.Chunks)
 	}
-	limit, err := raiseFileLimit(uint64(4*o.Streams + 4096)) // client, proxy in and out, fake: 4 per stream
+	need := uint64(filesPerStream*o.Streams + fileMargin)
+	limit, err := raiseFileLimit(need)
 	if err != nil {
 		return nil, fmt.Errorf("raise the open-file limit: %w", err)
+	}
+	if limit < need {
+		return nil, fmt.Errorf("%d streams need about %d open files in this process (%d per stream: visitor, chatproxy in, "+
+			"chatproxy out, fake n8n) but the limit is %d and the hard limit cannot be raised here (needs CAP_SYS_RESOURCE): "+
+			"use -streams %d at most, or raise it (ulimit -Hn, systemd LimitNOFILE)",
+			o.Streams, need, filesPerStream, limit, (limit-fileMargin)/filesPerStream)
 	}
 	rep := &StreamsReport{Machine: thisMachine(), Streams: o.Streams, Chunks: o.Chunks, ChunkDelayMs: ms(delay),
 		RampS: o.Ramp.Seconds(), Limiter: settingsOf(o.Options).Limiter, FileLimit: limit}
@@ -82,7 +94,7 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	want := n8ntest.StreamText(o.Chunks)
 	webhook := fake.URL + webhookPath
 	o.progress("direct n8n: %d streams of %d chunks × %s", o.Streams, o.Chunks, delay)
-	direct := runStreamsPhase(ctx, o, "direct", streamVisitors(o.Streams, "", webhook, want), (*visitor).direct, nil)
+	direct := runStreamsPhase(ctx, o, "direct", newVisitorPool(o.Streams, visitorsPerTransport, "", webhook, want), (*visitor).direct, nil)
 	rep.Phases = append(rep.Phases, direct)
 	cpuProf := &profiler{path: o.CPUProfile, multi: len(o.Engines) > 1}
 	heapProf := &profiler{path: o.MemProfile, multi: len(o.Engines) > 1}
@@ -97,7 +109,7 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 		if window != nil {
 			window(true)
 		}
-		ph := runStreamsPhase(ctx, o, engine, streamVisitors(o.Streams, p.url, webhook, want), (*visitor).exchange,
+		ph := runStreamsPhase(ctx, o, engine, newVisitorPool(o.Streams, visitorsPerTransport, p.url, webhook, want), (*visitor).exchange,
 			heapProf.heapSnapshot(engine, o.Streams))
 		if window != nil {
 			window(false)
@@ -116,20 +128,10 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	return rep, nil
 }
 
-func streamVisitors(n int, proxyURL, webhook, want string) func(int) *visitor {
-	clients := make([]*http.Client, (n+visitorsPerTransport-1)/visitorsPerTransport)
-	for i := range clients {
-		clients[i] = newClient(visitorsPerTransport)
-	}
-	return func(i int) *visitor {
-		return newVisitor(clients[i/visitorsPerTransport], proxyURL, webhook, fmt.Sprintf("s%d-%s", i, randomHex(4)), want)
-	}
-}
-
 // runStreamsPhase starts o.Streams visitors spread over o.Ramp, each doing one exchange, and
 // samples the process until all are done. midway, when set, runs once every visitor has started
 // and none should have finished (Ramp + Hold/2).
-func runStreamsPhase(ctx context.Context, o StreamsOptions, target string, newVisitor func(int) *visitor,
+func runStreamsPhase(ctx context.Context, o StreamsOptions, target string, visitors *visitorPool,
 	do func(*visitor, context.Context) (sample, error), midway func()) StreamsPhase {
 	runtime.GC()
 	debug.FreeOSMemory() // a baseline without the previous phase's garbage
@@ -148,7 +150,7 @@ func runStreamsPhase(ctx context.Context, o StreamsOptions, target string, newVi
 			go func() {
 				defer wg.Done()
 				sleepUntil(ctx, start.Add(o.Ramp*time.Duration(i)/time.Duration(o.Streams)))
-				v := newVisitor(i)
+				v := visitors.visitor(i)
 				open.Add(1)
 				samples[i], errs[i] = do(v, ctx)
 				open.Add(-1)
@@ -161,6 +163,7 @@ func runStreamsPhase(ctx context.Context, o StreamsOptions, target string, newVi
 	}
 	wg.Wait()
 	stopSampling()
+	visitors.close()
 	ph.Seconds = time.Since(start).Seconds()
 	ph.CPUCores = (cpuTime() - cpu0).Seconds() / ph.Seconds
 	ph.Load1 = loadAvg1()

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -45,8 +45,10 @@ type Options struct {
 
 // Service runs replies.
 type Service struct {
-	o       Options
-	running sync.WaitGroup
+	o Options
+	// running counts replies in flight. Not a WaitGroup: a reply may start while a shutdown
+	// already waits, which WaitGroup forbids.
+	running atomic.Int64
 	outbox  *outbox
 	// base is the parent of every reply's context: replies outlive their HTTP requests, and
 	// Abort cancels them all when a shutdown deadline passes.
@@ -151,17 +153,23 @@ func (s *Service) Subscribe(ctx context.Context, replyID, sessionID string, from
 	return s.o.Buffer.Subscribe(ctx, replyID, sessionID, from)
 }
 
-// Wait blocks until every running reply finished or ctx ends (graceful shutdown).
+// Wait blocks until every running reply finished and the outbox is empty, or ctx ends
+// (graceful shutdown).
 func (s *Service) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.running.Wait(); close(done) }()
-	select {
-	case <-done:
-		return s.outbox.drain(ctx)
-	case <-ctx.Done():
-		return ctx.Err()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for s.running.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
 	}
+	return s.outbox.drain(ctx)
 }
+
+// Running reports how many replies are in flight.
+func (s *Service) Running() int64 { return s.running.Load() }
 
 // Abort cancels every running reply: each stores what it has (status partial or failed) and
 // ends its stream, so a visitor resuming on another replica sees the end instead of waiting.

@@ -22,11 +22,14 @@ type reply struct {
 	text    strings.Builder
 	started time.Time
 	first   time.Duration // -1 until the first text
+	// broken: an append to the reply buffer failed; resetSent: the reset that replaces the
+	// rest of the events is in the buffer.
+	broken, resetSent bool
 }
 
 // run is the life of one reply; ctx is detached from the HTTP request.
 func (s *Service) run(ctx context.Context, in SendInput, user store.Message, replyID string) {
-	defer s.running.Done()
+	defer s.running.Add(-1)
 	ctx, cancel := context.WithTimeout(ctx, s.o.ReplyTimeout)
 	defer cancel()
 	r := &reply{s: s, ctx: ctx, id: replyID, in: in, user: user, started: time.Now(), first: -1}
@@ -51,15 +54,31 @@ func (s *Service) run(ctx context.Context, in SendInput, user store.Message, rep
 	}
 }
 
+// emit appends an event to the reply buffer. Once an append fails (Redis away), later events
+// would leave a silent hole for readers, so the reply stops appending text and instead tries to
+// append one reset event, which tells readers to reload the history (the answer is stored in
+// full from r.text). Finish is still attempted at the end.
 func (r *reply) emit(e stream.Event) {
+	if r.broken {
+		if r.resetSent {
+			return
+		}
+		e = stream.Event{Type: stream.TypeReset, MessageID: r.id}
+	}
 	ctx := r.ctx
 	if ctx.Err() != nil { // aborted: the closing events must still reach the buffer
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
 	}
-	if _, err := r.s.o.Buffer.Append(ctx, r.id, e); err != nil {
-		r.s.o.Log.Error("append to reply buffer", "message", r.id, "err", err)
+	_, err := r.s.o.Buffer.Append(ctx, r.id, e)
+	switch {
+	case err == nil && r.broken:
+		r.resetSent = true
+	case err != nil && !r.broken:
+		r.broken = true
+		r.s.o.Log.Warn("reply buffer append failed: readers will be told to reload history", "message", r.id, "err", err)
+		r.emit(e) // try the reset at once
 	}
 }
 

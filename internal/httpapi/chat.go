@@ -134,7 +134,11 @@ func (s *Server) serveReply(w http.ResponseWriter, r *http.Request, sessionID st
 		return nil // client gone
 	}
 	s.metrics.OpenStreams.Inc()
-	defer s.metrics.OpenStreams.Dec()
+	s.openStreams.Add(1)
+	defer func() {
+		s.metrics.OpenStreams.Dec()
+		s.openStreams.Add(-1)
+	}()
 	switch {
 	case sub != nil:
 		defer sub.Close()

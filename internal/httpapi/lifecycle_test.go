@@ -72,9 +72,10 @@ func TestShutdownDeadlineInterruptsReplies(t *testing.T) {
 // TestSlowClientIsDropped: a client that stops reading is dropped by the per-write deadline;
 // its answer is still stored in full and other visitors are not slowed.
 func TestSlowClientIsDropped(t *testing.T) {
-	e := newEnv(t, "sqlite", withEnv("CHATPROXY_STREAM_WRITE_TIMEOUT", "300ms"), withEnv("CHATPROXY_UPSTREAM_MAX_BYTES", "67108864"))
+	e := newEnv(t, "sqlite", withEnv("CHATPROXY_STREAM_WRITE_TIMEOUT", "300ms"), withEnv("CHATPROXY_UPSTREAM_MAX_BYTES", "67108864"),
+		withEnv("CHATPROXY_UPSTREAM_TOTAL_TIMEOUT", "90s"))
 	e.fake.SetScenario(n8ntest.ScenarioStream)
-	e.fake.SetChunks(200000) // ~25 MB of events: far more than the socket buffers hold
+	e.fake.SetChunks(100000) // ~13 MB of events: far more than the socket buffers hold
 	s := e.newSession(nil)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
 	if err != nil {
@@ -104,7 +105,7 @@ func TestSlowClientIsDropped(t *testing.T) {
 	if res := e.send(other, map[string]any{"message": "fast reader"}); res.text() != streamAnswer(5) {
 		t.Fatalf("other visitor slowed or broken: %q", res.text())
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for testutil.ToFloat64(e.app.Metrics.SlowClients) < 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("slow client never dropped")

@@ -64,6 +64,7 @@ type Server struct {
 	draining    atomic.Bool
 	stopStreams chan struct{}
 	stopOnce    sync.Once
+	openStreams atomic.Int64
 }
 
 // New builds the server and its routes.
@@ -103,6 +104,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // BeginDrain turns readiness off and refuses new streams; running replies go on.
 func (s *Server) BeginDrain() { s.draining.Store(true) }
+
+// WaitStreams waits until every open stream ended by itself (its reply finished and was
+// delivered) or ctx ends.
+func (s *Server) WaitStreams(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for s.openStreams.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
 
 // StopStreams ends every open stream with a reconnect event (after the drain deadline).
 func (s *Server) StopStreams() { s.stopOnce.Do(func() { close(s.stopStreams) }) }

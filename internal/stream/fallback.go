@@ -17,7 +17,13 @@ type Fallback struct {
 
 	mu      sync.Mutex
 	inLocal map[string]bool // reply ids started in local
+	// skipUntil: after primary failed, new replies go straight to local for a short cool-down,
+	// so a hanging Redis does not add its timeout to every message.
+	skipUntil time.Time
 }
+
+// cooldown is how long primary is skipped after a failure.
+const cooldown = time.Second
 
 // NewFallback wraps primary with a per-process fallback. keep is how long a local reply id is
 // remembered after Finish (the local buffer's finished TTL).
@@ -42,12 +48,22 @@ func (f *Fallback) pick(replyID string) Buffer {
 }
 
 func (f *Fallback) Start(ctx context.Context, replyID, alias, owner string) (string, error) {
-	epoch, err := f.primary.Start(ctx, replyID, alias, owner)
-	if err == nil || ctx.Err() != nil {
-		return epoch, err
-	}
-	if f.onFallback != nil {
-		f.onFallback(err)
+	f.mu.Lock()
+	skip := time.Now().Before(f.skipUntil)
+	f.mu.Unlock()
+	if !skip {
+		epoch, err := f.primary.Start(ctx, replyID, alias, owner)
+		if err == nil || ctx.Err() != nil {
+			return epoch, err
+		}
+		f.mu.Lock()
+		f.skipUntil = time.Now().Add(cooldown)
+		f.mu.Unlock()
+		if f.onFallback != nil {
+			f.onFallback(err)
+		}
+	} else if f.onFallback != nil {
+		f.onFallback(errors.New("primary skipped after a recent failure"))
 	}
 	f.mu.Lock()
 	f.inLocal[replyID] = true
