@@ -227,7 +227,7 @@ func (a *App) newReplyBuffer() stream.Buffer {
 	opt.PoolSize = 64 // appends of many concurrent replies; waiting readers hold no connection
 	rdb := redis.NewClient(opt)
 	a.closers = append(a.closers, func() { _ = rdb.Close() })
-	remote := redisbuf.New(rdb, a.Config.RedisPrefix+"sb:", redisbuf.Options{Timeout: 500 * time.Millisecond})
+	remote := redisbuf.New(rdb, a.Config.RedisPrefix+"sb:", redisbuf.Options{Timeout: time.Second})
 	return stream.NewFallback(remote, local, 5*time.Minute, func(err error) {
 		a.Metrics.Errors.WithLabelValues("reply_buffer_fallback").Inc()
 		a.Log.Warn("reply kept in this replica's memory: redis failed", "err", err)

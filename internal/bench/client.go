@@ -65,6 +65,7 @@ func (vp *visitorPool) close() {
 
 // sample is one successful exchange.
 type sample struct {
+	headers    time.Duration // message sent → response headers (chatproxy: auth, limits, message stored)
 	firstToken time.Duration // message sent → first item
 	total      time.Duration // whole exchange (session + message + stream, or the direct call)
 }
@@ -133,6 +134,7 @@ func (v *visitor) exchange(ctx context.Context) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
+	headers := time.Since(sent)
 	defer drain(resp)
 	if resp.StatusCode != http.StatusOK {
 		return sample{}, readStatusError(resp)
@@ -141,7 +143,7 @@ func (v *visitor) exchange(ctx context.Context) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{firstToken: first, total: time.Since(start)}, nil
+	return sample{headers: headers, firstToken: first, total: time.Since(start)}, nil
 }
 
 func (v *visitor) createSession(ctx context.Context) (string, error) {
@@ -171,6 +173,7 @@ func (v *visitor) direct(ctx context.Context) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
+	headers := time.Since(start)
 	defer drain(resp)
 	if resp.StatusCode != http.StatusOK {
 		return sample{}, &statusError{status: resp.StatusCode}
@@ -179,7 +182,7 @@ func (v *visitor) direct(ctx context.Context) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{firstToken: first, total: time.Since(start)}, nil
+	return sample{headers: headers, firstToken: first, total: time.Since(start)}, nil
 }
 
 func (v *visitor) post(ctx context.Context, url, token string, body []byte) (*http.Response, error) {

@@ -16,6 +16,7 @@ type Result struct {
 	PerSecond   float64        `json:"exchanges_per_s"`
 	Errors      int            `json:"errors"`
 	ErrorKinds  map[string]int `json:"error_kinds,omitempty"`
+	Headers     Summary        `json:"headers"` // message sent → response headers
 	FirstToken  Summary        `json:"first_token"`
 	Total       Summary        `json:"total"`
 	// CPUCores is the whole process's CPU time (proxy, fake n8n and load generator) per second
@@ -70,8 +71,8 @@ type loadSpec struct {
 
 // tally is one worker's record; workers never share one, so recording takes no lock.
 type tally struct {
-	first, total []time.Duration
-	errors       map[string]int
+	headers, first, total []time.Duration
+	errors                map[string]int
 }
 
 func runLoad(ctx context.Context, s loadSpec) Result {
@@ -142,6 +143,7 @@ func (s loadSpec) work(ctx context.Context, v *visitor, t *tally, from, until ti
 			t.errors[errorKind(err)]++
 			continue
 		}
+		t.headers = append(t.headers, res.headers)
 		t.first = append(t.first, res.firstToken)
 		t.total = append(t.total, res.total)
 	}
@@ -149,8 +151,9 @@ func (s loadSpec) work(ctx context.Context, v *visitor, t *tally, from, until ti
 
 func (s loadSpec) merge(tallies []tally, cpu time.Duration) Result {
 	r := Result{Target: s.target, Concurrency: s.concurrency, Seconds: s.duration.Seconds(), ErrorKinds: map[string]int{}}
-	var first, total []time.Duration
+	var headers, first, total []time.Duration
 	for _, t := range tallies {
+		headers = append(headers, t.headers...)
 		first = append(first, t.first...)
 		total = append(total, t.total...)
 		for k, n := range t.errors {
@@ -160,6 +163,7 @@ func (s loadSpec) merge(tallies []tally, cpu time.Duration) Result {
 	}
 	r.Exchanges = len(total)
 	r.PerSecond = float64(r.Exchanges) / s.duration.Seconds()
+	r.Headers = summarize(headers)
 	r.FirstToken = summarize(first)
 	r.Total = summarize(total)
 	r.CPUCores = cpu.Seconds() / s.duration.Seconds()

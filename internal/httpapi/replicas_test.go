@@ -161,7 +161,7 @@ func TestRollingRestartLosesNothing(t *testing.T) {
 	wg.Wait()
 	for i, r := range results {
 		if r.text() != streamAnswer(20) {
-			t.Fatalf("visitor %d got %q", i, r.text())
+			t.Fatalf("visitor %d got %q (events %+v)", i, r.text(), r.events)
 		}
 	}
 	for i, s := range sessions {
@@ -195,7 +195,14 @@ func sendWithFailover(t *testing.T, rs []*env, i int, s session, text string) ss
 			continue
 		}
 		defer resp.Body.Close()
-		return readSSE(t, resp)
+		res := readSSE(t, resp)
+		if len(res.ofType("reset")) > 0 {
+			// Like the widget: the live position was lost (Redis too slow), so the answer is
+			// read from the history once stored.
+			msgs := r.waitMessages(s.ID, 2)
+			return sseResult{events: []sseEvent{{Data: map[string]any{"type": "item", "content": msgs[len(msgs)-1].Content}}}, done: true}
+		}
+		return res
 	}
 	t.Errorf("visitor %d: no replica answered", i)
 	return sseResult{}

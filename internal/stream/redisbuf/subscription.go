@@ -3,6 +3,7 @@ package redisbuf
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,9 +77,27 @@ func (s *subscription) Next(ctx context.Context) (stream.Event, []byte, bool, er
 		if err := ctx.Err(); err != nil {
 			return stream.Event{}, nil, false, err
 		}
-		if err := s.readOrWait(ctx); err != nil {
+		if err := s.readWithRetry(ctx); err != nil {
 			return stream.Event{}, nil, false, err
 		}
+	}
+}
+
+// readWithRetry retries a failed read a few times: reads are idempotent (the position only moves
+// when entries are taken), and a busy Redis should not turn into a reset for the visitor.
+func (s *subscription) readWithRetry(ctx context.Context) error {
+	backoff := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := s.readOrWait(ctx)
+		if err == nil || attempt == 3 || !errors.Is(err, ErrUnavailable) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff *= 2
 	}
 }
 
