@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -10,36 +9,17 @@ import (
 	"github.com/chatproxy/chatproxy/internal/store"
 )
 
-// Batch sizes for the re-encryption walks.
-const (
-	defaultReencryptBatch = 500
-	maxReencryptBatch     = 5000
-)
-
-func reencryptLimit(n int) int {
-	if n <= 0 {
-		return defaultReencryptBatch
-	}
-	return min(n, maxReencryptBatch)
-}
-
-// resealed is one row's new sealed values, with the old ones kept for compare-and-swap.
-type resealed struct {
-	id       string
-	old, new [2][]byte
-}
-
 // ReencryptMessages re-seals message contents in id order after afterID. Reads run on a
 // reader and the rewrite is one writer transaction; each UPDATE matches on the old bytes, so a
 // row changed meanwhile (e.g. by a concurrent run) is skipped, never overwritten.
 func (s *Store) ReencryptMessages(ctx context.Context, afterID string, limit int, reseal store.ResealFunc) (string, int, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, session_id, site_id, role, content_enc FROM messages
-        WHERE id > ? ORDER BY id LIMIT ?`, afterID, reencryptLimit(limit))
+        WHERE id > ? ORDER BY id LIMIT ?`, afterID, store.ReencryptLimit(limit))
 	if err != nil {
 		return "", 0, wrapErr("reencrypt messages", err)
 	}
 	var lastID string
-	var todo []resealed
+	var todo []store.Resealed
 	for rows.Next() {
 		var m store.Message
 		var sealed []byte
@@ -54,7 +34,7 @@ func (s *Store) ReencryptMessages(ctx context.Context, afterID string, limit int
 			return "", 0, fmt.Errorf("sqlite: reencrypt message %s: %w", m.ID, err)
 		}
 		if changed {
-			todo = append(todo, resealed{id: m.ID, old: [2][]byte{sealed}, new: [2][]byte{fresh}})
+			todo = append(todo, store.Resealed{ID: m.ID, Old: [2][]byte{sealed}, New: [2][]byte{fresh}})
 		}
 	}
 	rows.Close()
@@ -68,21 +48,21 @@ func (s *Store) ReencryptMessages(ctx context.Context, afterID string, limit int
 // ReencryptSessions re-seals sessions' user agent and page URL in id order after afterID.
 func (s *Store) ReencryptSessions(ctx context.Context, afterID string, limit int, reseal store.ResealFunc) (string, int, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT id, site_id, user_agent_enc, page_url_enc FROM sessions
-        WHERE id > ? ORDER BY id LIMIT ?`, afterID, reencryptLimit(limit))
+        WHERE id > ? ORDER BY id LIMIT ?`, afterID, store.ReencryptLimit(limit))
 	if err != nil {
 		return "", 0, wrapErr("reencrypt sessions", err)
 	}
 	var lastID string
-	var todo []resealed
+	var todo []store.Resealed
 	for rows.Next() {
 		var sess store.Session
-		var r resealed
-		if err := rows.Scan(&sess.ID, &sess.SiteID, &r.old[0], &r.old[1]); err != nil {
+		var r store.Resealed
+		if err := rows.Scan(&sess.ID, &sess.SiteID, &r.Old[0], &r.Old[1]); err != nil {
 			rows.Close()
 			return "", 0, wrapErr("reencrypt sessions", err)
 		}
-		lastID, r.id = sess.ID, sess.ID
-		changed, err := resealSession(sess, &r, reseal)
+		lastID, r.ID = sess.ID, sess.ID
+		changed, err := store.ResealSession(sess, &r, reseal)
 		if err != nil {
 			rows.Close()
 			return "", 0, fmt.Errorf("sqlite: reencrypt session %s: %w", sess.ID, err)
@@ -100,26 +80,9 @@ func (s *Store) ReencryptSessions(ctx context.Context, afterID string, limit int
 	return lastID, n, wrapErr("reencrypt sessions", err)
 }
 
-// resealSession fills r.new with the resealed fields (or the old bytes for a field left alone).
-func resealSession(sess store.Session, r *resealed, reseal store.ResealFunc) (bool, error) {
-	fields := [2]string{"user_agent", "page_url"}
-	anyChanged := false
-	for i, field := range fields {
-		fresh, changed, err := reseal(r.old[i], store.SessionAAD(sess, field))
-		if err != nil {
-			return false, fmt.Errorf("%s: %w", field, err)
-		}
-		r.new[i] = r.old[i]
-		if changed && !bytes.Equal(fresh, r.old[i]) {
-			r.new[i], anyChanged = fresh, true
-		}
-	}
-	return anyChanged, nil
-}
-
 // rewrite runs update once per row in one writer transaction. Its parameters are ?1 = id,
 // then the width new values, then the width old values.
-func (s *Store) rewrite(ctx context.Context, update string, rows []resealed, width int) (int, error) {
+func (s *Store) rewrite(ctx context.Context, update string, rows []store.Resealed, width int) (int, error) {
 	if len(rows) == 0 {
 		return 0, nil
 	}
@@ -132,9 +95,9 @@ func (s *Store) rewrite(ctx context.Context, update string, rows []resealed, wid
 		defer st.Close()
 		args := make([]any, 1+2*width)
 		for _, r := range rows {
-			args[0] = r.id
+			args[0] = r.ID
 			for i := range width {
-				args[1+i], args[1+width+i] = r.new[i], r.old[i]
+				args[1+i], args[1+width+i] = r.New[i], r.Old[i]
 			}
 			res, err := st.ExecContext(ctx, args...)
 			if err != nil {

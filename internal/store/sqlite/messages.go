@@ -9,12 +9,6 @@ import (
 	"github.com/chatproxy/chatproxy/internal/store"
 )
 
-// Page limits for ListMessages.
-const (
-	defaultPageLimit = 50
-	maxPageLimit     = 200
-)
-
 // The conflict target names the unique (session_id, client_message_id) pair only, so a
 // duplicate primary key is still an error. NULL client ids never conflict.
 const insertMessage = `INSERT INTO messages (id, session_id, site_id, role, content_enc, status,
@@ -72,7 +66,7 @@ func (s *Store) NextMessage(ctx context.Context, sessionID, afterID, role string
 
 // ListMessages returns the newest p.Limit messages older than p.Before, oldest first.
 func (s *Store) ListMessages(ctx context.Context, sessionID string, p store.Page) ([]store.Message, error) {
-	limit := pageLimit(p.Limit)
+	limit := store.PageLimit(p.Limit)
 	var rows *sql.Rows
 	var err error
 	if p.Before == "" {
@@ -97,16 +91,6 @@ func (s *Store) ListMessages(ctx context.Context, sessionID string, p store.Page
 	}
 	slices.Reverse(msgs) // read newest first to apply the limit; callers want oldest first
 	return msgs, nil
-}
-
-func pageLimit(n int) int {
-	switch {
-	case n <= 0:
-		return defaultPageLimit
-	case n > maxPageLimit:
-		return maxPageLimit
-	}
-	return n
 }
 
 func (s *Store) oneMessage(ctx context.Context, query string, args ...any) (store.Message, error) {
