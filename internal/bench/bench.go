@@ -37,10 +37,10 @@ type Options struct {
 	Warmup      time.Duration    // unmeasured lead-in per run
 	Chunks      int              // items per answer
 	ChunkDelay  time.Duration    // the fake n8n's pause before each item
-	RedisURL    string           // rate limits in this Redis; "" = the in-memory limiter
+	RedisURL    string           // REDIS_URL: rate limits and reply buffer in Redis; "" = in memory
 	PostgresURL string           // admin URL; a fresh database is created and dropped
 	CPUProfile  string           // CPU profile of each proxy run's window ("" = none)
-	MemProfile  string           // allocation profile written at the end ("" = none)
+	MemProfile  string           // heap profile as each proxy run's window closes ("" = none)
 	Progress    func(msg string) // optional progress lines (stderr)
 }
 
@@ -72,55 +72,72 @@ type Settings struct {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	fake := startFake(ctx, o.Chunks, o.ChunkDelay)
 	defer fake.Close()
-	want := n8ntest.StreamText(o.Chunks)
-	webhook := fake.URL + webhookPath
+	b := &exchangeBench{o: o, fakeURL: fake.URL, webhook: fake.URL + webhookPath, want: n8ntest.StreamText(o.Chunks),
+		direct: map[int]Result{}}
+	multi := len(o.Engines)*len(o.Concurrency) > 1
+	b.cpuProf, b.heapProf = &profiler{path: o.CPUProfile, multi: multi}, &profiler{path: o.MemProfile, multi: multi}
 	rep := &Report{Machine: thisMachine(), Settings: settingsOf(o)}
-	direct := map[int]Result{}
 	for _, c := range o.Concurrency {
 		o.progress("direct n8n, %d concurrent, %s", c, o.Duration)
 		r := runLoad(ctx, loadSpec{
 			target: "direct", concurrency: c, warmup: o.Warmup, duration: o.Duration,
-			visitors: newVisitorPool(c, c, "", webhook, want),
+			visitors: newVisitorPool(c, c, "", b.webhook, b.want),
 			do:       (*visitor).direct,
 		})
-		direct[c] = r
+		b.direct[c] = r
 		rep.Runs = append(rep.Runs, r)
 	}
-	multi := len(o.Engines)*len(o.Concurrency) > 1
-	prof := &profiler{path: o.CPUProfile, multi: multi}
-	heapProf := &profiler{path: o.MemProfile, multi: multi}
 	for _, engine := range o.Engines {
-		p, err := startProxy(ctx, proxySpec{
-			engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL, fakeURL: fake.URL,
-			maxUpstream: upstreamCap(o.Concurrency),
-		})
+		runs, err := b.engine(ctx, engine)
 		if err != nil {
-			return nil, fmt.Errorf("start chatproxy (%s): %w", engine, err)
+			return nil, err
 		}
-		for _, c := range o.Concurrency {
-			o.progress("chatproxy %s, %d concurrent, %s", engine, c, o.Duration)
-			r := runLoad(ctx, loadSpec{
-				target: engine, concurrency: c, warmup: o.Warmup, duration: o.Duration,
-				visitors:  newVisitorPool(c, c, p.url, webhook, want),
-				do:        (*visitor).exchange,
-				window:    prof.window(engine, c),
-				windowEnd: heapProf.heapSnapshot(engine, c),
-				dbUsage:   p.dbUsage,
-			})
-			r.AddedFirstTokenP50ms = r.FirstToken.P50ms - direct[c].FirstToken.P50ms
-			r.AddedFirstTokenP99ms = r.FirstToken.P99ms - direct[c].FirstToken.P99ms
-			rep.Runs = append(rep.Runs, r)
-		}
-		p.close()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+		rep.Runs = append(rep.Runs, runs...)
 	}
-	if err := cmp.Or(prof.err, heapProf.err); err != nil {
+	if err := cmp.Or(b.cpuProf.err, b.heapProf.err); err != nil {
 		return nil, err
 	}
 	rep.Targets = checkTargets(rep)
 	return rep, nil
+}
+
+// exchangeBench is what the runs of one Run share.
+type exchangeBench struct {
+	o                 Options
+	fakeURL, webhook  string
+	want              string
+	direct            map[int]Result // baseline per concurrency
+	cpuProf, heapProf *profiler
+}
+
+// engine starts chatproxy on one engine and measures it at every concurrency.
+func (b *exchangeBench) engine(ctx context.Context, engine string) ([]Result, error) {
+	o := b.o
+	p, err := startProxy(ctx, proxySpec{
+		engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL, fakeURL: b.fakeURL,
+		maxUpstream: upstreamCap(o.Concurrency),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start chatproxy (%s): %w", engine, err)
+	}
+	defer p.close()
+	var runs []Result
+	for _, c := range o.Concurrency {
+		o.progress("chatproxy %s, %d concurrent, %s", engine, c, o.Duration)
+		r := runLoad(ctx, loadSpec{
+			target: engine, concurrency: c, warmup: o.Warmup, duration: o.Duration,
+			visitors:   newVisitorPool(c, c, p.url, b.webhook, b.want),
+			do:         (*visitor).exchange,
+			window:     b.cpuProf.window(engine, c),
+			windowEnd:  b.heapProf.heapSnapshot(engine, c),
+			dbUsage:    p.dbUsage,
+			redisUsage: p.redisUsage,
+		})
+		r.AddedFirstTokenP50ms = r.FirstToken.P50ms - b.direct[c].FirstToken.P50ms
+		r.AddedFirstTokenP99ms = r.FirstToken.P99ms - b.direct[c].FirstToken.P99ms
+		runs = append(runs, r)
+	}
+	return runs, ctx.Err()
 }
 
 // upstreamCap keeps chatproxy's per-site cap on n8n calls out of the way of the largest run.
@@ -142,7 +159,7 @@ func thisMachine() Machine {
 func settingsOf(o Options) Settings {
 	limiter := "memory"
 	if o.RedisURL != "" {
-		limiter = "redis"
+		limiter = "redis" // REDIS_URL moves the reply buffer to Redis Streams too
 	}
 	return Settings{
 		Chunks: o.Chunks, ChunkDelayMs: ms(o.ChunkDelay), WarmupS: o.Warmup.Seconds(),

@@ -34,6 +34,11 @@ type Result struct {
 	// flushes these counters about once a second, so they are approximate).
 	DBXactsPerExchange     float64 `json:"db_xacts_per_exchange"`
 	DBRowWritesPerExchange float64 `json:"db_row_writes_per_exchange"`
+	// RedisCPUPerExchangeMs and RedisCommandsPerExchange are the Redis server's CPU (when it
+	// runs on this machine) and commands per exchange, with -redis. Other clients of the same
+	// server count too.
+	RedisCPUPerExchangeMs    float64 `json:"redis_cpu_per_exchange_ms,omitempty"`
+	RedisCommandsPerExchange float64 `json:"redis_commands_per_exchange,omitempty"`
 	// MachineCores is how many cores the whole machine was busy (PostgreSQL and other
 	// processes included); near the core count means the run was CPU-bound.
 	MachineCores float64 `json:"machine_cores"`
@@ -61,8 +66,9 @@ type loadSpec struct {
 	duration    time.Duration
 	visitors    *visitorPool
 	do          func(v *visitor, ctx context.Context) (sample, error)
-	// dbUsage, when set, reads what PostgreSQL did so far for this proxy's database.
-	dbUsage func() dbUsage
+	// dbUsage and redisUsage, when set, read what PostgreSQL and Redis did so far.
+	dbUsage    func() dbUsage
+	redisUsage func() redisUsage
 	// window, when set, is called as the measured window opens (true) and closes (false).
 	window func(open bool)
 	// windowEnd, when set, runs as the window closes, while the visitors still run.
@@ -96,10 +102,10 @@ func runLoad(ctx context.Context, s loadSpec) Result {
 	if s.window != nil {
 		s.window(true)
 	}
-	cpu0, ticks0, db0 := cpuTime(), machineTicks(), s.db()
+	cpu0, ticks0, db0, rd0 := cpuTime(), machineTicks(), s.db(), s.redis()
 	sleepUntil(ctx, until)
 	cpu := cpuTime() - cpu0
-	db1 := s.db()
+	db1, rd1 := s.db(), s.redis()
 	machine := busyCores(ticks0, machineTicks(), runtime.NumCPU())
 	load1 := loadAvg1()
 	var mem runtime.MemStats
@@ -120,6 +126,8 @@ func runLoad(ctx context.Context, s loadSpec) Result {
 		r.DBCPUPerExchangeMs = ms(db1.cpu-db0.cpu) / n
 		r.DBXactsPerExchange = float64(db1.xacts-db0.xacts) / n
 		r.DBRowWritesPerExchange = float64(db1.rowsWrite-db0.rowsWrite) / n
+		r.RedisCPUPerExchangeMs = ms(rd1.cpu-rd0.cpu) / n
+		r.RedisCommandsPerExchange = float64(rd1.commands-rd0.commands) / n
 	}
 	return r
 }
@@ -129,6 +137,13 @@ func (s loadSpec) db() dbUsage {
 		return dbUsage{}
 	}
 	return s.dbUsage()
+}
+
+func (s loadSpec) redis() redisUsage {
+	if s.redisUsage == nil {
+		return redisUsage{}
+	}
+	return s.redisUsage()
 }
 
 func (s loadSpec) work(ctx context.Context, v *visitor, t *tally, from, until time.Time) {

@@ -82,7 +82,7 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 func (rep *Report) WriteText(w io.Writer) {
 	s := rep.Settings
 	fmt.Fprintf(w, "chatbench: %d × %s, %s\n", rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion)
-	fmt.Fprintf(w, "%d chunks per answer, chunk delay %gms; rate limits in %s; encryption on; %gs warm-up + %gs per run\n",
+	fmt.Fprintf(w, "%d chunks per answer, chunk delay %gms; rate limits and reply buffer in %s; encryption on; %gs warm-up + %gs per run\n",
 		s.Chunks, s.ChunkDelayMs, s.Limiter, s.WarmupS, s.DurationS)
 	fmt.Fprintln(w, "first token: message sent → first item event (direct: request sent → first item line)")
 	fmt.Fprintln(w, "total: session create + message + stream to [DONE] (direct: request → EOF); latencies in ms")
@@ -105,6 +105,7 @@ func (rep *Report) WriteText(w io.Writer) {
 	for _, t := range rep.Targets {
 		fmt.Fprintf(w, "  %-12s %s: %s\n", t.Verdict, t.Target, t.Measured)
 	}
+	rep.writeRedis(w)
 	rep.writeErrors(w)
 }
 
@@ -136,6 +137,16 @@ func (rep *Report) concurrencies() []int {
 		}
 	}
 	return cs
+}
+
+// writeRedis lists, for -redis runs, what the Redis server spent per exchange.
+func (rep *Report) writeRedis(w io.Writer) {
+	for _, r := range rep.Runs {
+		if r.RedisCommandsPerExchange > 0 {
+			fmt.Fprintf(w, "redis %s c=%d: %.1f commands and %.3f ms server CPU per exchange\n",
+				r.Target, r.Concurrency, r.RedisCommandsPerExchange, r.RedisCPUPerExchangeMs)
+		}
+	}
 }
 
 func (rep *Report) writeErrors(w io.Writer) {

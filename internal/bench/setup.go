@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -72,6 +73,8 @@ type proxy struct {
 	cleanups []func()
 	// dbUsage reads what PostgreSQL did for this proxy so far (nil on SQLite).
 	dbUsage func() dbUsage
+	// redisUsage reads what the Redis server did so far (nil without -redis).
+	redisUsage func() redisUsage
 }
 
 // startProxy builds the configuration the way the real process does (config.Load from
@@ -94,9 +97,12 @@ func startProxy(ctx context.Context, spec proxySpec) (*proxy, error) {
 		return nil, err
 	}
 	if spec.redisURL != "" {
-		if err := pingRedis(ctx, spec.redisURL); err != nil {
+		rdb, err := pingRedis(ctx, spec.redisURL)
+		if err != nil {
 			return nil, err
 		}
+		p.cleanups = append(p.cleanups, func() { _ = rdb.Close() })
+		p.redisUsage = func() redisUsage { return redisUsageOf(ctx, rdb) }
 	}
 	if spec.engine == EnginePostgres {
 		dbURL, name, drop, err := createDatabase(ctx, spec.pgAdminURL)
@@ -218,7 +224,7 @@ func createDatabase(ctx context.Context, adminURL string) (dbURL, name string, d
 func adminExec(ctx context.Context, adminURL, sql string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, adminURL)
+	conn, err := adminConnect(ctx, adminURL)
 	if err != nil {
 		return err
 	}
@@ -227,21 +233,39 @@ func adminExec(ctx context.Context, adminURL, sql string) error {
 	return err
 }
 
+// adminConnect opens one plain connection. pool_* parameters of the URL (meant for chatproxy's
+// pool, e.g. pool_max_conns=32) are dropped: a single connection would send them to the server.
+func adminConnect(ctx context.Context, adminURL string) (*pgx.Conn, error) {
+	u, err := url.Parse(adminURL)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return pgx.Connect(ctx, u.String())
+}
+
 // pingRedis fails early: chatproxy would otherwise fall back to in-memory limits quietly (its
 // warning is below LOG_LEVEL=error) and the run would measure the wrong limiter.
-func pingRedis(ctx context.Context, redisURL string) error {
+// It returns the client, kept to read the server's statistics.
+func pingRedis(ctx context.Context, redisURL string) (*redis.Client, error) {
 	opt, err := redis.ParseURL(redisURL)
 	if err != nil {
-		return fmt.Errorf("redis URL: %w", err)
+		return nil, fmt.Errorf("redis URL: %w", err)
 	}
 	rdb := redis.NewClient(opt)
-	defer func() { _ = rdb.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis at %s: %w", redisURL, err)
+		_ = rdb.Close()
+		return nil, fmt.Errorf("redis at %s: %w", redisURL, err)
 	}
-	return nil
+	return rdb, nil
 }
 
 // raiseFileLimit lifts RLIMIT_NOFILE to at least n (the hard limit too when allowed, e.g. as

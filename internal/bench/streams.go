@@ -73,20 +73,13 @@ type StreamsPhase struct {
 // RunStreams runs Streams long answers straight from the fake n8n, then through chatproxy on
 // each engine, sampling the process's memory and goroutines.
 func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
-	delay := o.ChunkDelay
-	if delay == 0 {
-		delay = o.Hold / time.Duration(o.Chunks)
+	if o.Streams < 1 || o.Chunks < 1 {
+		return nil, fmt.Errorf("streams and chunks must be at least 1")
 	}
-	need := uint64(filesPerStream*o.Streams + fileMargin)
-	limit, err := raiseFileLimit(need)
+	delay := cmp.Or(o.ChunkDelay, o.Hold/time.Duration(o.Chunks))
+	limit, err := fileLimitFor(o.Streams)
 	if err != nil {
-		return nil, fmt.Errorf("raise the open-file limit: %w", err)
-	}
-	if limit < need {
-		return nil, fmt.Errorf("%d streams need about %d open files in this process (%d per stream: visitor, chatproxy in, "+
-			"chatproxy out, fake n8n) but the limit is %d and the hard limit cannot be raised here (needs CAP_SYS_RESOURCE): "+
-			"use -streams %d at most, or raise it (ulimit -Hn, systemd LimitNOFILE)",
-			o.Streams, need, filesPerStream, limit, (limit-fileMargin)/filesPerStream)
+		return nil, err
 	}
 	rep := &StreamsReport{Machine: thisMachine(), Streams: o.Streams, Chunks: o.Chunks, ChunkDelayMs: ms(delay),
 		RampS: o.Ramp.Seconds(), Limiter: settingsOf(o.Options).Limiter, FileLimit: limit}
@@ -110,23 +103,36 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 		if window != nil {
 			window(true)
 		}
-		ph := runStreamsPhase(ctx, o, engine, newVisitorPool(o.Streams, visitorsPerTransport, p.url, webhook, want), (*visitor).exchange,
-			heapProf.heapSnapshot(engine, o.Streams))
+		ph := runStreamsPhase(ctx, o, engine, newVisitorPool(o.Streams, visitorsPerTransport, p.url, webhook, want),
+			(*visitor).exchange, heapProf.heapSnapshot(engine, o.Streams))
 		if window != nil {
 			window(false)
 		}
+		p.close()
 		ph.AddedFirstTokenP50ms = ph.FirstToken.P50ms - direct.FirstToken.P50ms
 		ph.AddedFirstTokenP99ms = ph.FirstToken.P99ms - direct.FirstToken.P99ms
 		rep.Phases = append(rep.Phases, ph)
-		p.close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 	}
-	if err := cmp.Or(cpuProf.err, heapProf.err); err != nil {
-		return nil, err
+	return rep, cmp.Or(cpuProf.err, heapProf.err)
+}
+
+// fileLimitFor raises the open-file limit for n streams, or explains why it cannot.
+func fileLimitFor(n int) (uint64, error) {
+	need := uint64(filesPerStream*n + fileMargin)
+	limit, err := raiseFileLimit(need)
+	if err != nil {
+		return 0, fmt.Errorf("raise the open-file limit: %w", err)
 	}
-	return rep, nil
+	if limit < need {
+		return 0, fmt.Errorf("%d streams need about %d open files in this process (%d per stream: visitor, chatproxy in, "+
+			"chatproxy out, fake n8n) but the limit is %d and the hard limit cannot be raised here (needs CAP_SYS_RESOURCE): "+
+			"use -streams %d at most, or raise it (ulimit -Hn, systemd LimitNOFILE)",
+			n, need, filesPerStream, limit, (limit-fileMargin)/filesPerStream)
+	}
+	return limit, nil
 }
 
 // runStreamsPhase starts o.Streams visitors spread over o.Ramp, each doing one exchange, and
@@ -244,7 +250,7 @@ func (rep *StreamsReport) WriteJSON(w io.Writer) error {
 // WriteText writes one row per phase and the estimated chatproxy share of memory.
 func (rep *StreamsReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "chatbench streams: %d × %s, %s\n", rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion)
-	fmt.Fprintf(w, "%d visitors started over %gs, each streaming %d chunks × %gms; rate limits in %s; open-file limit %d\n",
+	fmt.Fprintf(w, "%d visitors started over %gs, each streaming %d chunks × %gms; rate limits and reply buffer in %s; open-file limit %d\n",
 		rep.Streams, rep.RampS, rep.Chunks, rep.ChunkDelayMs, rep.Limiter, rep.FileLimit)
 	fmt.Fprintln(w, "memory and goroutines are the whole process (load generator + fake n8n [+ chatproxy]); latencies in ms")
 	fmt.Fprintln(w, "headers: message sent → response headers (chatproxy: authentication, limits, message stored); first: → first item")

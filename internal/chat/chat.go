@@ -79,6 +79,8 @@ type SendInput struct {
 	UserAgent       string
 	OriginDomain    string
 	Returning       bool
+	// NoHistory: the session is known to have no earlier message (skip the history query).
+	NoHistory bool
 }
 
 // Reply tells the handler what to subscribe to.

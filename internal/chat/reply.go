@@ -184,7 +184,7 @@ func (r *reply) request() upstream.Request {
 // is logged and the reply goes on.
 func (r *reply) history() []upstream.HistoryItem {
 	depth := r.in.Site.HistoryDepth
-	if depth <= 0 {
+	if depth <= 0 || r.in.NoHistory {
 		return nil
 	}
 	start := time.Now()

@@ -36,10 +36,13 @@ type Options struct {
 }
 
 // Service creates and checks sessions.
-type Service struct{ o Options }
+type Service struct {
+	o     Options
+	cache *cache
+}
 
 // New builds a Service.
-func New(o Options) *Service { return &Service{o: o} }
+func New(o Options) *Service { return &Service{o: o, cache: newCache(cacheTTL, cacheMax)} }
 
 // CreateInput is a validated session request.
 type CreateInput struct {
@@ -89,6 +92,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 	if err != nil {
 		return Created{}, storageError(err)
 	}
+	s.cache.put(sess, true)
 	out := Created{Session: sess}
 	claims := auth.Claims{SessionID: sess.ID, SiteID: sess.SiteID, IssuedAt: now, ExpiresAt: sess.ExpiresAt}
 	claims.Kind = KindBearer
@@ -112,14 +116,19 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (store.S
 		}
 		return store.Session{}, apierr.ErrUnauthorized()
 	}
-	start := time.Now()
-	sess, err := s.o.Store.GetSession(ctx, claims.SessionID)
-	s.o.Metrics.ObserveDB("get_session", start)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, apierr.ErrUnauthorized()
-	}
-	if err != nil {
-		return store.Session{}, storageError(err)
+	sess, ok := s.cache.get(claims.SessionID, now)
+	if !ok {
+		start := time.Now()
+		var err error
+		sess, err = s.o.Store.GetSession(ctx, claims.SessionID)
+		s.o.Metrics.ObserveDB("get_session", start)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Session{}, apierr.ErrUnauthorized()
+		}
+		if err != nil {
+			return store.Session{}, storageError(err)
+		}
+		s.cache.put(sess, false)
 	}
 	if sess.SiteID != claims.SiteID {
 		return store.Session{}, apierr.ErrUnauthorized()
@@ -131,10 +140,18 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (store.S
 	if now.Sub(sess.LastSeen) > time.Minute {
 		if err := s.o.Store.TouchSession(ctx, sess.ID, now.UTC()); err == nil {
 			sess.LastSeen = now.UTC()
+			s.cache.touch(sess.ID, sess.LastSeen)
 		}
 	}
 	return sess, nil
 }
+
+// Fresh reports that the session was created by this process and has had no message through
+// it yet: its history is known to be empty, so the first reply needs no history query.
+func (s *Service) Fresh(id string) bool { return s.cache.fresh(id) }
+
+// MarkUsed records that a message was sent in the session.
+func (s *Service) MarkUsed(id string) { s.cache.markUsed(id) }
 
 func storageError(err error) error {
 	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {

@@ -49,7 +49,7 @@ type Subscription interface {
 // MemoryOptions bound what the in-memory buffer keeps.
 type MemoryOptions struct {
 	MaxBytesPerReply int           // frames beyond this are dropped from the front (default 1 MiB)
-	FinishedTTL      time.Duration // how long a finished reply stays (default 5 min)
+	FinishedTTL      time.Duration // how long a finished reply stays (default 1 min; later resumes replay from the database)
 	MaxAge           time.Duration // an unfinished reply older than this is dropped (default 15 min)
 }
 
@@ -85,7 +85,7 @@ func NewMemory(o MemoryOptions) *Memory {
 		o.MaxBytesPerReply = 1 << 20
 	}
 	if o.FinishedTTL <= 0 {
-		o.FinishedTTL = 5 * time.Minute
+		o.FinishedTTL = time.Minute
 	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = 15 * time.Minute

@@ -63,6 +63,31 @@ func isTimeout(err error) bool {
 // Frame writes one pre-rendered event frame.
 func (sw *Writer) Frame(frame []byte) error { return sw.write(frame) }
 
+// Frames writes several pre-rendered frames under one write deadline and one flush.
+func (sw *Writer) Frames(frames [][]byte) error {
+	if len(frames) == 1 {
+		return sw.write(frames[0])
+	}
+	if sw.writeTimeout > 0 {
+		_ = sw.rc.SetWriteDeadline(time.Now().Add(sw.writeTimeout))
+	}
+	for _, f := range frames {
+		if _, err := sw.w.Write(f); err != nil {
+			if isTimeout(err) {
+				return ErrSlowClient
+			}
+			return err
+		}
+	}
+	if err := sw.rc.Flush(); err != nil {
+		if isTimeout(err) {
+			return ErrSlowClient
+		}
+		return err
+	}
+	return nil
+}
+
 // Event renders and writes an event that is not part of a buffered reply (no id).
 func (sw *Writer) Event(e Event) error { return sw.write(e.Frame("")) }
 
@@ -115,15 +140,43 @@ func Relay(ctx context.Context, sub Subscription, sw *Writer, o RelayOptions) er
 	}
 }
 
-// relayUntilBeat writes events until the heartbeat context expires or the reply ends.
+// maxBatch bounds how many ready frames are written with one flush.
+const maxBatch = 64
+
+// readyCtx is already cancelled: Next with it returns an event only when one is ready.
+var readyCtx = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// relayUntilBeat writes events until the heartbeat context expires or the reply ends. Frames
+// that are already buffered are written together with one flush (one syscall) instead of one
+// each; the first frame of a batch is never delayed.
 func relayUntilBeat(ctx context.Context, sub Subscription, sw *Writer) (bool, error) {
+	batch := make([][]byte, 0, maxBatch)
 	for {
 		_, frame, done, err := sub.Next(ctx)
 		if err != nil || done {
 			return done, err
 		}
-		if err := sw.Frame(frame); err != nil {
+		batch = append(batch[:0], frame)
+		finished := false
+		for len(batch) < maxBatch {
+			_, f, d, err := sub.Next(readyCtx)
+			if d {
+				finished = true
+			}
+			if err != nil || d {
+				break
+			}
+			batch = append(batch, f)
+		}
+		if err := sw.Frames(batch); err != nil {
 			return false, err
+		}
+		if finished {
+			return true, nil
 		}
 	}
 }

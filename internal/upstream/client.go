@@ -100,7 +100,7 @@ func NewClient(opts Options) *Client {
 		opts:  opts,
 		sites: &siteGuards{opts: opts, sites: make(map[string]*siteGuard)},
 		readers: sync.Pool{New: func() any {
-			return bufio.NewReaderSize(nil, 16<<10)
+			return bufio.NewReaderSize(nil, 4<<10)
 		}},
 	}
 	if opts.Transport != nil {

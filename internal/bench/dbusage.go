@@ -5,9 +5,11 @@ import (
 	"context"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times (100 on every Linux platform Go
@@ -27,7 +29,7 @@ type dbUsage struct {
 func dbUsageOf(ctx context.Context, adminURL, name string) dbUsage {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, adminURL)
+	conn, err := adminConnect(ctx, adminURL)
 	if err != nil {
 		return dbUsage{}
 	}
@@ -67,4 +69,34 @@ func processCPU(pid int) time.Duration {
 	utime, _ := strconv.ParseUint(string(f[11]), 10, 64)
 	stime, _ := strconv.ParseUint(string(f[12]), 10, 64)
 	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// redisUsage is what Redis has done so far (the whole server: other clients count too).
+type redisUsage struct {
+	cpu      time.Duration // CPU of the redis-server process (0 when it runs elsewhere)
+	commands int64         // total_commands_processed
+}
+
+// redisUsageOf reads INFO: the command count, and the server's pid whose CPU /proc shows when
+// Redis runs on this machine. Errors leave zeros: these numbers are informational.
+func redisUsageOf(ctx context.Context, rdb *redis.Client) redisUsage {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	info, err := rdb.Info(ctx, "server", "stats").Result()
+	if err != nil {
+		return redisUsage{}
+	}
+	var u redisUsage
+	for line := range strings.Lines(info) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		switch k {
+		case "process_id":
+			if pid, err := strconv.Atoi(v); err == nil {
+				u.cpu = processCPU(pid)
+			}
+		case "total_commands_processed":
+			u.commands, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return u
 }
