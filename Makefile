@@ -63,5 +63,10 @@ fuzz:
 bench:
 	$(GO) run ./cmd/chatbench $(BENCHFLAGS)
 
+## soak: 30 minutes at 300 exchanges/s on PostgreSQL; fails on any failed exchange or growing memory/goroutines/fds
+SOAKFLAGS ?= -engine postgres -soak 30m -rate 300
+soak:
+	$(GO) run ./cmd/chatbench $(SOAKFLAGS)
+
 clean:
 	rm -rf bin internal/webui/dist/widget internal/webui/dist/demo internal/webui/dist/embed.js

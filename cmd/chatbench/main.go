@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	streams := fs.Int("streams", 0, "scale test: this many concurrent long streams instead of the exchange runs")
 	hold := fs.Duration("hold", 20*time.Second, "streams mode: how long each answer streams")
 	ramp := fs.Duration("ramp", 10*time.Second, "streams mode: visitors start spread over this time")
+	soak := fs.Duration("soak", 0, "soak mode: run this long at -rate exchanges/s and fail if memory, goroutines or fds keep growing")
+	rate := fs.Int("rate", 300, "soak mode: exchanges started per second")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,6 +64,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		o.RedisURL = bench.DefaultRedisURL
 	}
 	o.Progress = func(msg string) { fmt.Fprintln(stderr, "chatbench:", msg) }
+	if *soak > 0 {
+		return runSoak(ctx, bench.SoakOptions{Engine: o.Engines[len(o.Engines)-1], Rate: *rate, Duration: *soak, Chunks: o.Chunks,
+			PostgresURL: o.PostgresURL, RedisURL: o.RedisURL, Sample: max(*soak/120, time.Second), Progress: stderr}, stdout, stderr)
+	}
 	if *streams > 0 {
 		chunksSet := false
 		fs.Visit(func(f *flag.Flag) { chunksSet = chunksSet || f.Name == "chunks" })
@@ -95,6 +101,23 @@ func runStreams(ctx context.Context, o bench.StreamsOptions, asJSON bool, stdout
 		fmt.Fprintln(stderr, "chatbench:", err)
 		return 1
 	}
+	if rep.Failed() {
+		return 1
+	}
+	return 0
+}
+
+func runSoak(ctx context.Context, o bench.SoakOptions, stdout, stderr io.Writer) int {
+	if o.Rate < 1 {
+		fmt.Fprintln(stderr, "chatbench: -rate must be at least 1")
+		return 2
+	}
+	rep, err := bench.RunSoak(ctx, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "chatbench:", err)
+		return 1
+	}
+	rep.WriteText(stdout)
 	if rep.Failed() {
 		return 1
 	}
