@@ -91,33 +91,7 @@ func TestFaultRedisDownDuringReply(t *testing.T) {
 
 // silentRedis is a Redis that accepts connections and never answers.
 func silentRedis(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			go func() { _, _ = io.Copy(io.Discard, c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return "redis://" + l.Addr().String()
+	return "redis://" + ratelimittest.SilentRedisAddr(t)
 }
 
 // testRedisURL is the Redis the tests use (CHATPROXY_TEST_REDIS_URL overrides the default).

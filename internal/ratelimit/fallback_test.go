@@ -49,33 +49,9 @@ func closedPortClient(t *testing.T) *redis.Client {
 // silentClient is a real Redis client whose server accepts connections and never answers,
 // like a Redis stuck on a slow command or a network that drops packets.
 func silentClient(t *testing.T) *redis.Client {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
+	addr := ratelimittest.SilentRedisAddr(t)
 	client := redis.NewClient(&redis.Options{
-		Addr: ln.Addr().String(), ContextTimeoutEnabled: true, MaxRetries: -1,
+		Addr: addr, ContextTimeoutEnabled: true, MaxRetries: -1,
 		Protocol: 2, DisableIdentity: true, // no HELLO/CLIENT SETINFO handshake to hang on first
 	})
 	t.Cleanup(func() { client.Close() })

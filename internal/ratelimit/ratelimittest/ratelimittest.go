@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -347,4 +349,37 @@ func testInvalid(t *testing.T, l ratelimit.Limiter) {
 	if _, err := l.Spend(ctx, "k", 1, 0); !errors.Is(err, ratelimit.ErrInvalid) {
 		t.Errorf("Spend with limit 0: err %v, want ErrInvalid", err)
 	}
+}
+
+// SilentRedisAddr starts a TCP server that accepts connections, reads what it is sent and never
+// answers, like a Redis stuck on a slow command; it returns its host:port.
+func SilentRedisAddr(tb testing.TB) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	tb.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return l.Addr().String()
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatproxy/chatproxy/internal/ratelimit/ratelimittest"
 	"github.com/chatproxy/chatproxy/internal/stream"
 	"github.com/chatproxy/chatproxy/internal/stream/redisbuf"
 	"github.com/redis/go-redis/v9"
@@ -36,34 +37,7 @@ func closedPort(t *testing.T) string {
 }
 
 // silentServer accepts connections and never answers, like a Redis that hangs.
-func silentServer(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
-	return l.Addr().String()
-}
+func silentServer(t *testing.T) string { return ratelimittest.SilentRedisAddr(t) }
 
 func TestUnavailable(t *testing.T) {
 	for name, addr := range map[string]func(*testing.T) string{"ClosedPort": closedPort, "SilentServer": silentServer} {
