@@ -19,8 +19,11 @@ build-go:
 widget: $(WIDGET)/node_modules/.package-lock.json
 	cd $(WIDGET) && npm run build
 
+# npm ci first; the registry reachable here lists only some of rollup's optional platform
+# packages, which makes npm ci refuse the lockfile, so fall back to npm install (which still
+# installs the locked versions).
 $(WIDGET)/node_modules/.package-lock.json: $(WIDGET)/package-lock.json
-	cd $(WIDGET) && npm ci --no-audit --no-fund
+	cd $(WIDGET) && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
 
 ## run: build everything and start the demo (no configuration needed)
 run: build
