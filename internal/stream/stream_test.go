@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestBufferReplayThenLive(t *testing.T) {
@@ -215,8 +216,23 @@ func FuzzEventFrame(f *testing.F) {
 		if err := json.Unmarshal([]byte(strings.TrimPrefix(lines[1], "data: ")), &e); err != nil {
 			t.Fatal(err)
 		}
-		if want := strings.ToValidUTF8(s, "\uFFFD"); e.Content != want {
+		if want := perByteReplacement(s); e.Content != want {
 			t.Fatalf("content changed: %q -> %q", s, e.Content)
 		}
 	})
+}
+
+// perByteReplacement is what encoding/json does with invalid UTF-8: each bad byte becomes U+FFFD.
+func perByteReplacement(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
