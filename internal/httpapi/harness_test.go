@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -263,29 +262,9 @@ func readSSE(t *testing.T, resp *http.Response) sseResult {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream; charset=utf-8" {
 		t.Fatalf("status %d, content type %q: %s", resp.StatusCode, ct, readAll(resp))
 	}
-	var res sseResult
-	sc := bufio.NewScanner(resp.Body)
-	var cur sseEvent
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "":
-			if cur.Raw != "" {
-				res.events = append(res.events, cur)
-			}
-			cur = sseEvent{}
-		case strings.HasPrefix(line, ":"):
-			res.pings++
-		case strings.HasPrefix(line, "id: "):
-			cur.ID = strings.TrimPrefix(line, "id: ")
-		case line == "data: [DONE]":
-			res.done = true
-		case strings.HasPrefix(line, "data: "):
-			cur.Raw = strings.TrimPrefix(line, "data: ")
-			if err := json.Unmarshal([]byte(cur.Raw), &cur.Data); err != nil {
-				t.Fatalf("data line is not JSON: %q", cur.Raw)
-			}
-		}
+	res, err := scanSSE(resp.Body, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return res
 }

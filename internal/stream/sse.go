@@ -36,24 +36,7 @@ func NewWriter(w http.ResponseWriter, writeTimeout time.Duration) (*Writer, erro
 // JitterMS returns a random number of milliseconds in [lo, hi).
 func JitterMS(lo, hi int) int { return lo + rand.IntN(hi-lo) }
 
-func (sw *Writer) write(b []byte) error {
-	if sw.writeTimeout > 0 {
-		_ = sw.rc.SetWriteDeadline(time.Now().Add(sw.writeTimeout))
-	}
-	if _, err := sw.w.Write(b); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
-			return ErrSlowClient
-		}
-		return err
-	}
-	if err := sw.rc.Flush(); err != nil {
-		if isTimeout(err) {
-			return ErrSlowClient
-		}
-		return err
-	}
-	return nil
-}
+func (sw *Writer) write(b []byte) error { return sw.Frames([][]byte{b}) }
 
 func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
@@ -65,15 +48,12 @@ func (sw *Writer) Frame(frame []byte) error { return sw.write(frame) }
 
 // Frames writes several pre-rendered frames under one write deadline and one flush.
 func (sw *Writer) Frames(frames [][]byte) error {
-	if len(frames) == 1 {
-		return sw.write(frames[0])
-	}
 	if sw.writeTimeout > 0 {
 		_ = sw.rc.SetWriteDeadline(time.Now().Add(sw.writeTimeout))
 	}
 	for _, f := range frames {
 		if _, err := sw.w.Write(f); err != nil {
-			if isTimeout(err) {
+			if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 				return ErrSlowClient
 			}
 			return err

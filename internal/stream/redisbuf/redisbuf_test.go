@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -13,29 +12,12 @@ import (
 	"github.com/chatproxy/chatproxy/internal/stream/buffertest"
 	"github.com/chatproxy/chatproxy/internal/stream/redisbuf"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/chatproxy/chatproxy/internal/ratelimit/ratelimittest"
 )
 
 // testRedis connects a new client to the test Redis and fails the test if it is not reachable.
-func testRedis(t testing.TB) *redis.Client {
-	t.Helper()
-	url := os.Getenv("CHATPROXY_TEST_REDIS_URL")
-	if url == "" {
-		url = "redis://127.0.0.1:6379"
-	}
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatalf("parse test Redis URL: %v", err)
-	}
-	opts.ContextTimeoutEnabled = true
-	client := redis.NewClient(opts)
-	t.Cleanup(func() { _ = client.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
-		t.Fatalf("test Redis at %s is not reachable (set CHATPROXY_TEST_REDIS_URL): %v", opts.Addr, err)
-	}
-	return client
-}
+func testRedis(t testing.TB) *redis.Client { return ratelimittest.RedisClient(t) }
 
 // uniquePrefix returns a key prefix of this test alone and deletes its keys when the test ends.
 func uniquePrefix(t testing.TB, client *redis.Client) string {
