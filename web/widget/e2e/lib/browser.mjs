@@ -47,3 +47,14 @@ export async function launch({ thirdPartyCookies = 'allow', extraArgs = [], view
     },
   };
 }
+
+// withBrowser launches a fresh Chromium (options as for launch), runs fn with its context and
+// always closes it, so no scenario leaks a browser or a profile directory.
+export async function withBrowser(options, fn) {
+  const { context, close } = await launch(options);
+  try {
+    return await fn({ context });
+  } finally {
+    await close();
+  }
+}

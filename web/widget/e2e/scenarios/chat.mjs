@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { echoAnswer } from '../fake-n8n.mjs';
-import { launch } from '../lib/browser.mjs';
+import { withBrowser } from '../lib/browser.mjs';
 import { WIDGET_DIR } from '../lib/env.mjs';
 import { LAUNCHER, openChat, recordStreaming, transcript, typeAndSend, waitAnswers } from '../lib/widget.mjs';
 
@@ -13,8 +13,7 @@ export const tests = [
   {
     name: 'nothing is stored and no session is made before the visitor opens the chat (R-36)',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         const setCookies = [];
         const apiCalls = [];
@@ -35,16 +34,13 @@ export const tests = [
         await openChat(page);
         await page.waitForTimeout(300);
         assert.equal(apiCalls.length, 1, 'opening the chat should create exactly one session');
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'a message streams token by token, then history survives a reload; desktop screenshot',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/`);
         const frame = await openChat(page);
@@ -75,16 +71,13 @@ export const tests = [
           ['user', question],
           ['assistant', expected],
         ]);
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'suggestion chips send their question; "new conversation" starts empty',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/`);
         const frame = await openChat(page);
@@ -101,9 +94,7 @@ export const tests = [
         const again = await openChat(page);
         await page.waitForTimeout(800);
         assert.deepEqual(await transcript(again), [], 'the new conversation should stay empty after a reload');
-      } finally {
-        await close();
-      }
+      });
     },
   },
 ];

@@ -2,15 +2,14 @@
 // while offline. Nothing may be lost or duplicated: the fake n8n counts what reaches it.
 import assert from 'node:assert/strict';
 import { SLOW_ANSWER, echoAnswer } from '../fake-n8n.mjs';
-import { launch } from '../lib/browser.mjs';
+import { withBrowser } from '../lib/browser.mjs';
 import { lastAnswer, openChat, transcript, typeAndSend, until, waitAnswers } from '../lib/widget.mjs';
 
 export const tests = [
   {
     name: 'network cut mid-answer: the widget reconnects, resumes, and ends with the exact text once',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         const resumes = [];
         context.on('request', (req) => {
@@ -41,16 +40,13 @@ export const tests = [
           ['assistant', SLOW_ANSWER],
         ]);
         await frame.waitForSelector('.cp-banner', { state: 'detached', timeout: 5000 });
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'messages typed offline are queued, then delivered once each, in order',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/?relay=1`);
         const frame = await openChat(page);
@@ -83,16 +79,13 @@ export const tests = [
         await again.waitForFunction(() => document.querySelectorAll('.cp-msg:not(.cp-welcome)').length >= 4);
         await page.waitForTimeout(300);
         assert.equal((await transcript(again)).length, 4);
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'reload in the middle of an answer: the widget rejoins the same reply, the agent is called once',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/`);
         const frame = await openChat(page);
@@ -112,9 +105,7 @@ export const tests = [
           ['assistant', SLOW_ANSWER],
         ]);
         assert.equal(env.fake.count(question), 1, 'the agent must be called exactly once');
-      } finally {
-        await close();
-      }
+      });
     },
   },
 ];

@@ -1,15 +1,14 @@
 // Hostile content and hostile messages: an agent answer full of XSS must render inert and
 // fetch nothing; postMessage traffic that is not from the right window/origin/shape is ignored.
 import assert from 'node:assert/strict';
-import { launch } from '../lib/browser.mjs';
+import { withBrowser } from '../lib/browser.mjs';
 import { openChat, typeAndSend, waitAnswers } from '../lib/widget.mjs';
 
 export const tests = [
   {
     name: 'an agent answer carrying XSS renders inert: no script, no handler, no javascript: link, no exfiltration',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         const dialogs = [];
         const evilRequests = [];
@@ -49,16 +48,13 @@ export const tests = [
         assert.deepEqual(probe.links, [['https://shop.example/help', '_blank', 'noopener noreferrer nofollow']]);
         assert.ok(probe.rawShown, 'raw HTML should be shown as text');
         assert.deepEqual(evilRequests, [], 'the answer made the browser contact evil.example');
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'postMessage: the loader ignores messages that are not from its iframe, the iframe ignores bad shapes',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/`);
         const frame = await openChat(page);
@@ -84,9 +80,7 @@ export const tests = [
         await page.evaluate(() => window.ChatProxy.sendMessage('Sent through the host API'));
         await waitAnswers(frame, 1);
         assert.equal(env.fake.count('Sent through the host API'), 1);
-      } finally {
-        await close();
-      }
+      });
     },
   },
 ];

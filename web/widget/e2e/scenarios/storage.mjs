@@ -3,7 +3,7 @@
 // and no storage at all (memory only, with a visible notice).
 import assert from 'node:assert/strict';
 import { echoAnswer } from '../fake-n8n.mjs';
-import { launch } from '../lib/browser.mjs';
+import { withBrowser } from '../lib/browser.mjs';
 import { openChat, transcript, typeAndSend, waitAnswers } from '../lib/widget.mjs';
 
 /** An init script (runs in every frame) that makes localStorage throw like a blocked iframe. */
@@ -37,22 +37,18 @@ export const tests = [
   {
     name: 'third-party cookies allowed: the token lives in the iframe\'s own (partitioned) storage',
     async run(env) {
-      const { context, close } = await launch({ thirdPartyCookies: 'allow' });
-      try {
+      await withBrowser({ thirdPartyCookies: 'allow' }, async ({ context }) => {
         const page = await context.newPage();
         const frame = await chatThenReload(page, env, 'An ordinary browser');
         assert.ok(await frame.evaluate(() => localStorage.getItem('chatproxy:shop:session')), 'iframe storage should hold the session');
         assert.equal(await page.evaluate(() => localStorage.length), 0, 'the host page storage should stay untouched');
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'third-party cookies blocked (iframe storage denied by the browser): the loader keeps the token, history survives',
     async run(env) {
-      const { context, close } = await launch({ thirdPartyCookies: 'block' });
-      try {
+      await withBrowser({ thirdPartyCookies: 'block' }, async ({ context }) => {
         const page = await context.newPage();
         const frame = await chatThenReload(page, env, 'Cookies are blocked here');
         assert.equal(
@@ -64,16 +60,13 @@ export const tests = [
         assert.ok(stored && JSON.parse(stored).token, 'the host page should hold the session for the iframe');
         assert.deepEqual(await context.cookies(env.proxyOrigin), [], 'the proxy should hold no cookie in this browser');
         assert.equal(await frame.locator('.cp-banner-info').count(), 0, 'no "not saved" notice expected');
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'localStorage throwing inside the iframe even with cookies allowed: the loader keeps the token',
     async run(env) {
-      const { context, close } = await launch({ thirdPartyCookies: 'allow' });
-      try {
+      await withBrowser({ thirdPartyCookies: 'allow' }, async ({ context }) => {
         await context.addInitScript(blockLocalStorage([env.proxyOrigin]));
         const page = await context.newPage();
         const frame = await chatThenReload(page, env, 'Iframe storage is blocked');
@@ -82,16 +75,13 @@ export const tests = [
         assert.ok(JSON.parse(stored).token, 'the stored record should carry the token');
         assert.equal(await frame.evaluate(() => { try { return typeof localStorage; } catch (e) { return e.name; } }), 'SecurityError');
         assert.equal(await frame.locator('.cp-banner-info').count(), 0, 'no "not saved" notice expected');
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'no storage anywhere: the chat still works and says it will not be saved',
     async run(env) {
-      const { context, close } = await launch({ thirdPartyCookies: 'block' });
-      try {
+      await withBrowser({ thirdPartyCookies: 'block' }, async ({ context }) => {
         await context.addInitScript(blockLocalStorage([env.proxyOrigin, env.shop.origin]));
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/`);
@@ -101,9 +91,7 @@ export const tests = [
         await typeAndSend(frame, question);
         assert.equal(await waitAnswers(frame, 1), echoAnswer(question));
         assert.equal(env.fake.count(question), 1);
-      } finally {
-        await close();
-      }
+      });
     },
   },
 ];

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { echoAnswer } from '../fake-n8n.mjs';
-import { launch } from '../lib/browser.mjs';
+import { withBrowser } from '../lib/browser.mjs';
 import { chatFrame, LAUNCHER, openChat, typeAndSend, until, waitAnswers } from '../lib/widget.mjs';
 import { SCREENSHOTS } from './chat.mjs';
 
@@ -27,8 +27,7 @@ export const tests = [
   {
     name: 'mobile 375×667: the chat is a full-screen sheet with a 16px input; screenshot',
     async run(env) {
-      const { context, close } = await launch({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-      try {
+      await withBrowser({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/`);
         const frame = await openChat(page);
@@ -47,16 +46,13 @@ export const tests = [
         await frame.getByRole('button', { name: 'Close chat' }).click();
         await page.locator(LAUNCHER).waitFor({ state: 'visible' });
         assert.equal(await page.evaluate(() => document.documentElement.style.overflow), '');
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'accessibility: axe-core finds no serious/critical issue; focus moves in and back; Escape closes',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/`);
         assert.deepEqual(await axeViolations(page.mainFrame(), '#chatproxy-root'), [], 'launcher');
@@ -73,16 +69,13 @@ export const tests = [
         await page.locator('#chatproxy-frame').waitFor({ state: 'hidden' });
         assert.equal(await page.evaluate(() => document.activeElement?.closest('#chatproxy-root') !== null && document.activeElement.tagName), 'BUTTON', 'focus should return to the launcher');
         assert.equal(await page.locator(LAUNCHER).getAttribute('aria-expanded'), 'false');
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'embed.js loaded twice, and again after an SPA body swap, keeps exactly one widget',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/twice`);
         await page.locator(LAUNCHER).waitFor();
@@ -110,16 +103,13 @@ export const tests = [
         await typeAndSend(frame, 'Still here?');
         assert.equal(await waitAnswers(frame, 1), echoAnswer('Still here?'));
         assert.equal(await page.locator('iframe').count(), 1);
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'window.ChatProxy API: open/close/toggle/on/setContext/destroy; unread badge while closed',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/`);
         await page.locator(LAUNCHER).waitFor();
@@ -149,16 +139,13 @@ export const tests = [
         await page.evaluate(() => window.ChatProxy.destroy());
         assert.equal(await page.locator('#chatproxy-root').count(), 0);
         assert.equal(await page.evaluate(() => typeof window.ChatProxy), 'undefined');
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'hide-on: no widget on /checkout, back when the SPA leaves it',
     async run(env) {
-      const { context, close } = await launch();
-      try {
+      await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/checkout`);
         await page.waitForFunction(() => window.ChatProxy !== undefined);
@@ -168,16 +155,13 @@ export const tests = [
         await page.locator(LAUNCHER).waitFor({ state: 'visible' });
         await page.evaluate(() => history.pushState({}, '', '/checkout/pay'));
         await page.locator(LAUNCHER).waitFor({ state: 'hidden' });
-      } finally {
-        await close();
-      }
+      });
     },
   },
   {
     name: 'a Russian browser gets the Russian widget (button, placeholder, page language)',
     async run(env) {
-      const { context, close } = await launch({ locale: 'ru-RU' });
-      try {
+      await withBrowser({ locale: 'ru-RU' }, async ({ context }) => {
         const page = await context.newPage();
         await page.goto(`${env.shop.origin}/`);
         assert.equal(await page.locator(LAUNCHER).getAttribute('aria-label'), 'Открыть чат');
@@ -185,9 +169,7 @@ export const tests = [
         assert.equal(await frame.getAttribute('#cp-input', 'placeholder'), 'Введите сообщение…');
         assert.equal(await frame.evaluate(() => document.documentElement.lang), 'ru');
         assert.equal(await page.locator(LAUNCHER).getAttribute('aria-label'), 'Закрыть чат');
-      } finally {
-        await close();
-      }
+      });
     },
   },
 ];
