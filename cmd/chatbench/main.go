@@ -35,12 +35,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.Duration, "d", 10*time.Second, "measured duration per run")
 	fs.DurationVar(&o.Warmup, "warmup", 2*time.Second, "unmeasured warm-up per run")
 	fs.IntVar(&o.Chunks, "chunks", 20, "items per answer (streams mode: 200 unless set)")
+	fs.IntVar(&o.MessagesPerSession, "per-session", 5, "exchanges per conversation: a visitor makes a new session every N messages (1 = a session per exchange)")
 	fs.DurationVar(&o.ChunkDelay, "chunk-delay", 0, "fake n8n pause before each item (streams mode: hold/chunks)")
 	redis := fs.Bool("redis", false, "REDIS_URL="+bench.DefaultRedisURL+": rate limits and reply buffer in Redis instead of in memory")
 	fs.StringVar(&o.PostgresURL, "pg-url", bench.DefaultPostgresURL, "PostgreSQL admin URL; a fresh database is created next to it (same parameters, e.g. pool_max_conns) and dropped")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each chatproxy run's measured window")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile as each chatproxy run's window closes (streams mode: midway)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	o.Settings = map[string]string{}
+	fs.Func("set", "NAME=VALUE: a chatproxy setting for the proxy under test (repeatable), e.g. -set CHATPROXY_STREAM_WRITE_DELAY=0", func(v string) error {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || name == "" {
+			return errors.New("want NAME=VALUE")
+		}
+		o.Settings[name] = value
+		return nil
+	})
 	streams := fs.Int("streams", 0, "scale test: this many concurrent long streams instead of the exchange runs")
 	hold := fs.Duration("hold", 20*time.Second, "streams mode: how long each answer streams")
 	ramp := fs.Duration("ramp", 10*time.Second, "streams mode: visitors start spread over this time")
@@ -53,8 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.Engines, err = parseEngines(*engine); err == nil {
 		o.Concurrency, err = parseInts(*conc)
 	}
-	if err == nil && (o.Duration <= 0 || o.Warmup < 0 || o.Chunks < 1) {
-		err = errors.New("-d must be positive, -warmup not negative, -chunks at least 1")
+	if err == nil && (o.Duration <= 0 || o.Warmup < 0 || o.Chunks < 1 || o.MessagesPerSession < 1) {
+		err = errors.New("-d must be positive, -warmup not negative, -chunks and -per-session at least 1")
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "chatbench:", err)

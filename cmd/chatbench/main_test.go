@@ -16,6 +16,7 @@ func TestRejectsBadFlags(t *testing.T) {
 		{"-c", "0"},
 		{"-d", "0s"},
 		{"-chunks", "0"},
+		{"-per-session", "0"},
 		{"-nope"},
 	} {
 		var out, errOut bytes.Buffer

@@ -31,17 +31,22 @@ const defaultUpstreamCap = 64
 
 // Options are one benchmark invocation.
 type Options struct {
-	Engines     []string         // EngineSQLite and/or EnginePostgres
-	Concurrency []int            // visitors in flight, one run each
-	Duration    time.Duration    // measured window per run
-	Warmup      time.Duration    // unmeasured lead-in per run
-	Chunks      int              // items per answer
-	ChunkDelay  time.Duration    // the fake n8n's pause before each item
-	RedisURL    string           // REDIS_URL: rate limits and reply buffer in Redis; "" = in memory
-	PostgresURL string           // admin URL; a fresh database is created and dropped
-	CPUProfile  string           // CPU profile of each proxy run's window ("" = none)
-	MemProfile  string           // heap profile as each proxy run's window closes ("" = none)
-	Progress    func(msg string) // optional progress lines (stderr)
+	Engines     []string      // EngineSQLite and/or EnginePostgres
+	Concurrency []int         // visitors in flight, one run each
+	Duration    time.Duration // measured window per run
+	Warmup      time.Duration // unmeasured lead-in per run
+	Chunks      int           // items per answer
+	// MessagesPerSession is how many exchanges a visitor makes in one conversation before it
+	// starts a new session (1 = a new session for every exchange; <= 0 means 1).
+	MessagesPerSession int
+	ChunkDelay         time.Duration    // the fake n8n's pause before each item
+	RedisURL           string           // REDIS_URL: rate limits and reply buffer in Redis; "" = in memory
+	PostgresURL        string           // admin URL; a fresh database is created and dropped
+	CPUProfile         string           // CPU profile of each proxy run's window ("" = none)
+	MemProfile         string           // heap profile as each proxy run's window closes ("" = none)
+	Progress           func(msg string) // optional progress lines (stderr)
+	// Settings are extra chatproxy settings (environment names) for the proxy under test.
+	Settings map[string]string
 }
 
 func (o Options) progress(format string, args ...any) {
@@ -61,6 +66,7 @@ type Report struct {
 // Settings echo the options that shape the numbers.
 type Settings struct {
 	Chunks       int     `json:"chunks"`
+	PerSession   int     `json:"messages_per_session"`
 	ChunkDelayMs float64 `json:"chunk_delay_ms"`
 	WarmupS      float64 `json:"warmup_s"`
 	DurationS    float64 `json:"duration_s"`
@@ -115,7 +121,7 @@ func (b *exchangeBench) engine(ctx context.Context, engine string) ([]Result, er
 	o := b.o
 	p, err := startProxy(ctx, proxySpec{
 		engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL, fakeURL: b.fakeURL,
-		maxUpstream: upstreamCap(o.Concurrency),
+		maxUpstream: upstreamCap(o.Concurrency), settings: o.Settings,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start chatproxy (%s): %w", engine, err)
@@ -126,7 +132,7 @@ func (b *exchangeBench) engine(ctx context.Context, engine string) ([]Result, er
 		o.progress("chatproxy %s, %d concurrent, %s", engine, c, o.Duration)
 		r := runLoad(ctx, loadSpec{
 			target: engine, concurrency: c, warmup: o.Warmup, duration: o.Duration,
-			visitors:   newVisitorPool(c, c, p.url, b.webhook, b.want),
+			visitors:   newVisitorPool(c, c, p.url, b.webhook, b.want).conversations(o.MessagesPerSession),
 			do:         (*visitor).exchange,
 			window:     b.cpuProf.window(engine, c),
 			windowEnd:  b.heapProf.heapSnapshot(engine, c),
@@ -162,7 +168,7 @@ func settingsOf(o Options) Settings {
 		limiter = "redis" // REDIS_URL moves the reply buffer to Redis Streams too
 	}
 	return Settings{
-		Chunks: o.Chunks, ChunkDelayMs: ms(o.ChunkDelay), WarmupS: o.Warmup.Seconds(),
+		Chunks: o.Chunks, PerSession: max(o.MessagesPerSession, 1), ChunkDelayMs: ms(o.ChunkDelay), WarmupS: o.Warmup.Seconds(),
 		DurationS: o.Duration.Seconds(), Limiter: limiter, Encryption: true,
 	}
 }

@@ -103,7 +103,7 @@ func TestDirectDetectsAWrongAnswer(t *testing.T) {
 func TestRunDrivesBothEngines(t *testing.T) {
 	rep, err := Run(context.Background(), Options{
 		Engines: []string{EngineSQLite, EnginePostgres}, Concurrency: []int{1, 4},
-		Duration: 700 * time.Millisecond, Warmup: 100 * time.Millisecond, Chunks: 5,
+		Duration: 700 * time.Millisecond, Warmup: 100 * time.Millisecond, Chunks: 5, MessagesPerSession: 3,
 		PostgresURL: postgresURL(), RedisURL: redisURL(),
 	})
 	if err != nil {
@@ -123,7 +123,7 @@ func TestRunDrivesBothEngines(t *testing.T) {
 	}
 	var text bytes.Buffer
 	rep.WriteText(&text)
-	for _, want := range []string{"concurrency 4", "postgres", "not measured"} {
+	for _, want := range []string{"concurrency 4", "postgres", "not measured", "3 messages per session"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}

@@ -38,6 +38,7 @@ func newClient(c int) *http.Client {
 type visitorPool struct {
 	clients                []*http.Client
 	perClient              int
+	perSession             int // exchanges per session (conversation length)
 	proxyURL, webhook, run string
 	want                   string
 }
@@ -51,8 +52,16 @@ func newVisitorPool(n, perClient int, proxyURL, webhook, want string) *visitorPo
 	return vp
 }
 
+// conversations makes the pool's visitors send n messages per session (1 when n <= 1).
+func (vp *visitorPool) conversations(n int) *visitorPool {
+	vp.perSession = n
+	return vp
+}
+
 func (vp *visitorPool) visitor(i int) *visitor {
-	return newVisitor(vp.clients[i/vp.perClient], vp.proxyURL, vp.webhook, "v"+strconv.Itoa(i)+"-"+vp.run, vp.want)
+	v := newVisitor(vp.clients[i/vp.perClient], vp.proxyURL, vp.webhook, "v"+strconv.Itoa(i)+"-"+vp.run, vp.want)
+	v.perSession = max(vp.perSession, 1)
+	return v
 }
 
 // close drops the idle keep-alive connections, so the next run starts with its file
@@ -67,26 +76,30 @@ func (vp *visitorPool) close() {
 type sample struct {
 	headers    time.Duration // message sent → response headers (chatproxy: auth, limits, message stored)
 	firstToken time.Duration // message sent → first item
-	total      time.Duration // whole exchange (session + message + stream, or the direct call)
+	total      time.Duration // whole exchange (session when one is made + message + stream, or the direct call)
 }
 
 // visitor is one simulated visitor; it is used by one goroutine at a time and reuses its buffers.
 type visitor struct {
-	client    *http.Client
-	proxyURL  string // "" for direct visitors
-	webhook   string // the fake n8n's webhook URL
-	want      []byte // the answer the fake streams
-	name      string // unique per visitor, so message texts never repeat
-	seq       int
-	reader    *bufio.Reader
-	text      []byte
-	bodyBuf   []byte
-	firstSeen func() // optional: called when the first item arrives (streams mode)
+	client   *http.Client
+	proxyURL string // "" for direct visitors
+	webhook  string // the fake n8n's webhook URL
+	want     []byte // the answer the fake streams
+	name     string // unique per visitor, so message texts never repeat
+	seq      int
+	// token is the current session's bearer token; a new session is made after perSession
+	// exchanges (inSession counts them).
+	token                 string
+	perSession, inSession int
+	reader                *bufio.Reader
+	text                  []byte
+	bodyBuf               []byte
+	firstSeen             func() // optional: called when the first item arrives (streams mode)
 }
 
 func newVisitor(client *http.Client, proxyURL, webhook, name string, want string) *visitor {
 	return &visitor{
-		client: client, proxyURL: proxyURL, webhook: webhook, want: []byte(want), name: name,
+		client: client, proxyURL: proxyURL, webhook: webhook, want: []byte(want), name: name, perSession: 1,
 		reader: bufio.NewReaderSize(nil, 4<<10), // lines here are far shorter; thousands of visitors hold one
 	}
 }
@@ -119,13 +132,20 @@ type event struct {
 	Code    string `json:"code"`
 }
 
-// exchange is what a visitor does: create a session, send a message, read the reply to [DONE].
+// exchange is what a visitor does: create a session when its conversation is new (every
+// perSession exchanges), send a message, read the reply to [DONE].
 func (v *visitor) exchange(ctx context.Context) (sample, error) {
 	start := time.Now()
-	token, err := v.createSession(ctx)
-	if err != nil {
-		return sample{}, err
+	if v.token == "" || v.inSession >= v.perSession {
+		token, err := v.createSession(ctx)
+		if err != nil {
+			v.token = ""
+			return sample{}, err
+		}
+		v.token, v.inSession = token, 0
 	}
+	v.inSession++
+	token := v.token
 	v.seq++
 	v.bodyBuf = append(append(strconv.AppendInt(append(v.bodyBuf[:0], `{"message":"benchmark question `...), int64(v.seq), 10), ' '), v.name...)
 	v.bodyBuf = append(v.bodyBuf, `"}`...)

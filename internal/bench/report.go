@@ -82,10 +82,10 @@ func (rep *Report) WriteJSON(w io.Writer) error {
 func (rep *Report) WriteText(w io.Writer) {
 	s := rep.Settings
 	fmt.Fprintf(w, "chatbench: %d × %s, %s\n", rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion)
-	fmt.Fprintf(w, "%d chunks per answer, chunk delay %gms; rate limits and reply buffer in %s; encryption on; %gs warm-up + %gs per run\n",
-		s.Chunks, s.ChunkDelayMs, s.Limiter, s.WarmupS, s.DurationS)
+	fmt.Fprintf(w, "%d chunks per answer, %d messages per session, chunk delay %gms; rate limits and reply buffer in %s; encryption on; %gs warm-up + %gs per run\n",
+		s.Chunks, s.PerSession, s.ChunkDelayMs, s.Limiter, s.WarmupS, s.DurationS)
 	fmt.Fprintln(w, "first token: message sent → first item event (direct: request sent → first item line)")
-	fmt.Fprintln(w, "total: session create + message + stream to [DONE] (direct: request → EOF); latencies in ms")
+	fmt.Fprintln(w, "total: session create (every messages-per-session exchanges) + message + stream to [DONE] (direct: request → EOF); latencies in ms")
 	fmt.Fprintln(w, "added: proxy − direct at the same concurrency; cpu: process CPU-seconds per second (proxy + fake n8n + load generator), and per exchange")
 	fmt.Fprintln(w, "db: CPU of the PostgreSQL backends serving this database and transactions, per exchange (SQLite is inside cpu)")
 	fmt.Fprintln(w, "machine: cores busy machine-wide (PostgreSQL and other processes included)")

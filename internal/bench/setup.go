@@ -61,7 +61,8 @@ type proxySpec struct {
 	pgAdminURL  string
 	redisURL    string // "" = in-memory limiter
 	fakeURL     string
-	maxUpstream int // CHATPROXY_UPSTREAM_MAX_CONCURRENT; 0 keeps the default
+	maxUpstream int               // CHATPROXY_UPSTREAM_MAX_CONCURRENT; 0 keeps the default
+	settings    map[string]string // extra settings, applied last
 }
 
 // proxy is a running chatproxy built by internal/app and served on 127.0.0.1:0.
@@ -186,6 +187,9 @@ func proxyVars(dir string, spec proxySpec) (map[string]string, error) {
 	}
 	if spec.maxUpstream > 0 {
 		vars["CHATPROXY_UPSTREAM_MAX_CONCURRENT"] = strconv.Itoa(spec.maxUpstream)
+	}
+	for k, v := range spec.settings {
+		vars[k] = v
 	}
 	return vars, nil
 }

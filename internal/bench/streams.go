@@ -93,7 +93,7 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	cpuProf := &profiler{path: o.CPUProfile, multi: len(o.Engines) > 1}
 	heapProf := &profiler{path: o.MemProfile, multi: len(o.Engines) > 1}
 	for _, engine := range o.Engines {
-		p, err := startProxy(ctx, proxySpec{engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL,
+		p, err := startProxy(ctx, proxySpec{engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL, settings: o.Settings,
 			fakeURL: fake.URL, maxUpstream: o.Streams + defaultUpstreamCap})
 		if err != nil {
 			return nil, fmt.Errorf("start chatproxy (%s): %w", engine, err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -107,8 +108,13 @@ func (s *Service) Send(ctx context.Context, in SendInput) (Reply, error) {
 		ID: NewID(), SessionID: in.Session.ID, SiteID: in.Site.ID, Role: store.RoleUser,
 		Content: in.Text, Status: store.StatusComplete, ClientMessageID: in.ClientMessageID, CreatedAt: now,
 	}
+	depth := in.Site.HistoryDepth
+	if in.NoHistory {
+		depth = 0
+	}
 	start := time.Now()
-	stored, created, err := s.o.Store.AddMessage(ctx, msg)
+	// The history is read with the insert (one round trip): it is the context sent upstream.
+	stored, created, history, err := s.o.Store.AddUserMessage(ctx, msg, depth)
 	s.o.Metrics.ObserveDB("add_message", start)
 	if err != nil {
 		return Reply{}, storageError(err)
@@ -121,7 +127,14 @@ func (s *Service) Send(ctx context.Context, in SendInput) (Reply, error) {
 		return Reply{}, err
 	}
 	s.running.Add(1)
-	go s.run(s.base, in, stored, replyID)
+	r := s.newReply(in, stored, replyID)
+	// begin is in the buffer before the handler subscribes, so the SSE headers and begin leave
+	// in one write; the reply then runs on its own goroutine.
+	r.emit(stream.Event{Type: stream.TypeBegin, MessageID: replyID, UserMessageID: stored.ID})
+	go r.run(history)
+	// Let the reply goroutine send the upstream request first: it is the long pole of the
+	// first token, and this handler's own writes to the visitor can overlap with n8n's work.
+	runtime.Gosched()
 	return Reply{ReplyID: replyID, UserMessageID: stored.ID}, nil
 }
 

@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 type reply struct {
 	s       *Service
 	ctx     context.Context
+	cancel  context.CancelFunc
 	id      string
 	in      SendInput
 	user    store.Message
@@ -27,14 +27,19 @@ type reply struct {
 	broken, resetSent bool
 }
 
-// run is the life of one reply; ctx is detached from the HTTP request.
-func (s *Service) run(ctx context.Context, in SendInput, user store.Message, replyID string) {
+// newReply prepares a reply; its context is detached from the HTTP request.
+func (s *Service) newReply(in SendInput, user store.Message, replyID string) *reply {
+	ctx, cancel := context.WithTimeout(s.base, s.o.ReplyTimeout)
+	return &reply{s: s, ctx: ctx, cancel: cancel, id: replyID, in: in, user: user, started: time.Now(), first: -1}
+}
+
+// run is the life of one reply after its begin event.
+func (r *reply) run(history []store.Message) {
+	s, in, replyID := r.s, r.in, r.id
 	defer s.running.Add(-1)
-	ctx, cancel := context.WithTimeout(ctx, s.o.ReplyTimeout)
-	defer cancel()
-	r := &reply{s: s, ctx: ctx, id: replyID, in: in, user: user, started: time.Now(), first: -1}
-	r.emit(stream.Event{Type: stream.TypeBegin, MessageID: replyID, UserMessageID: user.ID})
-	req := r.request()
+	defer r.cancel()
+	ctx := r.ctx
+	req := r.request(history)
 	err := s.o.Upstream.Call(ctx, in.Site.Target, req, r.onChunk)
 	status, code := r.outcome(err)
 	if code != "" {
@@ -158,13 +163,13 @@ func (r *reply) store(status string, total time.Duration) {
 }
 
 // request builds the upstream request with the conversation context.
-func (r *reply) request() upstream.Request {
+func (r *reply) request(history []store.Message) upstream.Request {
 	in := r.in
 	req := upstream.Request{
 		SiteID: in.Site.ID, SessionID: in.Session.ID, MessageID: r.user.ID, VisitorID: in.Session.VisitorID,
 		Returning: in.Returning || in.Session.Returning, Text: in.Text, Time: r.user.CreatedAt,
 		PageURL: in.PageURL, OriginDomain: in.OriginDomain, UserAgent: in.UserAgent, Context: in.Context,
-		History: r.history(),
+		History: historyItems(history),
 	}
 	if in.ClientIP.IsValid() {
 		switch in.Site.ClientIP {
@@ -180,18 +185,10 @@ func (r *reply) request() upstream.Request {
 	return req
 }
 
-// history loads the last N messages before this one. A failure here only loses context, so it
-// is logged and the reply goes on.
-func (r *reply) history() []upstream.HistoryItem {
-	depth := r.in.Site.HistoryDepth
-	if depth <= 0 || r.in.NoHistory {
-		return nil
-	}
-	start := time.Now()
-	msgs, err := r.s.o.Store.ListMessages(r.ctx, r.in.Session.ID, store.Page{Before: r.user.ID, Limit: depth})
-	r.s.o.Metrics.ObserveDB("list_messages", start)
-	if err != nil {
-		r.s.o.Log.LogAttrs(r.ctx, slog.LevelWarn, "history not loaded", slog.String("session", r.in.Session.ID), slog.Any("err", err))
+// historyItems converts the stored history to what is sent upstream, leaving out empty turns
+// (an answer that failed before its first token).
+func historyItems(msgs []store.Message) []upstream.HistoryItem {
+	if len(msgs) == 0 {
 		return nil
 	}
 	out := make([]upstream.HistoryItem, 0, len(msgs))

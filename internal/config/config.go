@@ -38,7 +38,10 @@ type Config struct {
 	// StreamWriteTimeout bounds each SSE write; a client that does not read within it is dropped
 	// (its reply goes on and is stored). CHATPROXY_STREAM_WRITE_TIMEOUT.
 	StreamWriteTimeout time.Duration
-	Upstream           UpstreamTimeouts
+	// StreamWriteDelay lets the tokens after the first gather this long before a write (one
+	// syscall and one browser wake-up per burst). CHATPROXY_STREAM_WRITE_DELAY; 0 = off.
+	StreamWriteDelay time.Duration
+	Upstream         UpstreamTimeouts
 
 	Demo  bool // no configuration at all: demo site + built-in demo agent
 	Sites []Site
@@ -155,6 +158,7 @@ func Default() Config {
 		ShutdownTimeout:    25 * time.Second,
 		Heartbeat:          15 * time.Second,
 		StreamWriteTimeout: 10 * time.Second,
+		StreamWriteDelay:   5 * time.Millisecond,
 		Upstream: UpstreamTimeouts{
 			Dial: 3 * time.Second,
 			// n8n (2.17+) writes a keepalive line every 30 s while an agent thinks: both bounds

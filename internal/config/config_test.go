@@ -77,6 +77,7 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		"CHATPROXY_SITES_FILE":             {"CHATPROXY_SITES_FILE": "/nonexistent/sites.yaml"},
 		"JWT_SECRET_KEY_FILE":              {"JWT_SECRET_KEY_FILE": "/nonexistent/secret"},
 		"CHATPROXY_ALLOW_PRIVATE_UPSTREAM": {"CHATPROXY_ALLOW_PRIVATE_UPSTREAM": "sure"},
+		"CHATPROXY_STREAM_WRITE_DELAY":     {"CHATPROXY_STREAM_WRITE_DELAY": "1s"},
 	}
 	for setting, override := range cases {
 		m := map[string]string{}
@@ -94,6 +95,20 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 	}
 	if _, err := Load(env(map[string]string{"ALLOWED_ORIGINS": "https://shop.com"})); err == nil {
 		t.Error("ALLOWED_ORIGINS without N8N_WEBHOOK_URL accepted")
+	}
+}
+
+func TestStreamWriteDelay(t *testing.T) {
+	base := map[string]string{"N8N_WEBHOOK_URL": "https://n8n.example.com/webhook/x", "ALLOWED_ORIGINS": "https://shop.com", "SESSION_SECRET_KEY": secret32}
+	for value, want := range map[string]time.Duration{"": 5 * time.Millisecond, "0": 0, "off": 0, "20ms": 20 * time.Millisecond} {
+		m := map[string]string{"CHATPROXY_STREAM_WRITE_DELAY": value}
+		for k, v := range base {
+			m[k] = v
+		}
+		c, err := Load(env(m))
+		if err != nil || c.StreamWriteDelay != want {
+			t.Errorf("CHATPROXY_STREAM_WRITE_DELAY=%q: %v, %v; want %v", value, c.StreamWriteDelay, err, want)
+		}
 	}
 }
 

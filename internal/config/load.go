@@ -148,6 +148,11 @@ func Load(look Lookup) (Config, error) {
 	c.ShutdownTimeout = r.duration("CHATPROXY_SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	c.Heartbeat = r.duration("CHATPROXY_HEARTBEAT", c.Heartbeat)
 	c.StreamWriteTimeout = r.duration("CHATPROXY_STREAM_WRITE_TIMEOUT", c.StreamWriteTimeout)
+	if v := r.str("CHATPROXY_STREAM_WRITE_DELAY", ""); v == "0" || v == "off" {
+		c.StreamWriteDelay = 0
+	} else if c.StreamWriteDelay = r.duration("CHATPROXY_STREAM_WRITE_DELAY", c.StreamWriteDelay); c.StreamWriteDelay > 100*time.Millisecond {
+		r.fail(settingErr("CHATPROXY_STREAM_WRITE_DELAY", "at most 100ms (tokens would arrive in visible jerks), got %s", c.StreamWriteDelay))
+	}
 	c.Upstream.Dial = r.duration("CHATPROXY_UPSTREAM_DIAL_TIMEOUT", c.Upstream.Dial)
 	c.Upstream.FirstByte = r.duration("CHATPROXY_UPSTREAM_FIRST_BYTE_TIMEOUT", c.Upstream.FirstByte)
 	c.Upstream.Idle = r.duration("CHATPROXY_UPSTREAM_IDLE_TIMEOUT", c.Upstream.Idle)

@@ -145,7 +145,8 @@ func (s *Server) serveReply(w http.ResponseWriter, r *http.Request, sessionID st
 	switch {
 	case sub != nil:
 		defer sub.Close()
-		err = stream.Relay(r.Context(), sub, sw, stream.RelayOptions{Heartbeat: s.Config.Heartbeat, Stop: s.stopStreams})
+		err = stream.Relay(r.Context(), sub, sw, stream.RelayOptions{
+			Heartbeat: s.Config.Heartbeat, WriteDelay: s.Config.StreamWriteDelay, Stop: s.streams})
 		if err != nil && r.Context().Err() == nil && !errors.Is(err, stream.ErrSlowClient) {
 			// The position is gone, or the buffer failed mid-stream: tell the client to reload.
 			err = writeReset(sw)

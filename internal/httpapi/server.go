@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -62,8 +61,9 @@ type Server struct {
 	handler     http.Handler
 	publicHTTPS bool
 	draining    atomic.Bool
-	stopStreams chan struct{}
-	stopOnce    sync.Once
+	// streams is cancelled by StopStreams; every relay watches it (without a goroutine each).
+	streams     context.Context
+	stopStreams context.CancelFunc
 	openStreams atomic.Int64
 }
 
@@ -72,8 +72,8 @@ func New(d Deps) *Server {
 	s := &Server{
 		Deps: d, mux: http.NewServeMux(), log: d.Log, metrics: d.Metrics,
 		publicHTTPS: strings.HasPrefix(d.Config.PublicURL, "https://"),
-		stopStreams: make(chan struct{}),
 	}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	s.routes()
 	s.handler = s.outer(s.mux)
 	return s
@@ -121,7 +121,7 @@ func (s *Server) WaitStreams(ctx context.Context) error {
 }
 
 // StopStreams ends every open stream with a reconnect event (after the drain deadline).
-func (s *Server) StopStreams() { s.stopOnce.Do(func() { close(s.stopStreams) }) }
+func (s *Server) StopStreams() { s.stopStreams() }
 
 // ConfigureHTTPServer sets the timeouts of the public listener. WriteTimeout stays 0 because
 // streams set a deadline per write instead.

@@ -90,31 +90,47 @@ func itemCount(s *Server, r *http.Request) int {
 	return int(s.chunks.Load())
 }
 
-// pauseFor waits between chunks; ?delay=10ms overrides the server setting for this request.
-func pauseFor(s *Server, r *http.Request) bool {
+// pacer waits between the chunks of one request. A ?delay=10ms query overrides the server setting
+// for the request; it is parsed once, not before every chunk.
+type pacer struct {
+	s     *Server
+	r     *http.Request
+	delay time.Duration // from the query; 0: use the server setting, read at each pause
+}
+
+func newPacer(s *Server, r *http.Request) pacer {
+	p := pacer{s: s, r: r}
 	if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return true
-		case <-r.Context().Done():
-			return false
-		case <-s.closing:
-			return false
-		}
+		p.delay = d
 	}
-	return s.pause(r)
+	return p
+}
+
+// pause waits between chunks; false when the request or server ended meanwhile.
+func (p pacer) pause() bool {
+	if p.delay <= 0 {
+		return p.s.pause(p.r)
+	}
+	t := time.NewTimer(p.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.r.Context().Done():
+		return false
+	case <-p.s.closing:
+		return false
+	}
 }
 
 // streamItems writes begin, the items and end for one run, pausing between chunks.
-func streamItems(s *Server, r *http.Request, sw *streamWriter, run int, items []string) error {
+func streamItems(p pacer, sw *streamWriter, run int, items []string) error {
 	if err := sw.begin(run); err != nil {
 		return err
 	}
 	for _, it := range items {
-		if !pauseFor(s, r) {
-			return r.Context().Err()
+		if !p.pause() {
+			return p.r.Context().Err()
 		}
 		if err := sw.item(run, it); err != nil {
 			return err
@@ -132,13 +148,13 @@ func streamChunks(n int) []string {
 }
 
 func serveStream(s *Server, w http.ResponseWriter, r *http.Request, _ Request) {
-	_ = streamItems(s, r, startStream(w), 0, streamChunks(itemCount(s, r)))
+	_ = streamItems(newPacer(s, r), startStream(w), 0, streamChunks(itemCount(s, r)))
 }
 
 func serveMultiRun(s *Server, w http.ResponseWriter, r *http.Request, _ Request) {
-	sw := startStream(w)
-	if streamItems(s, r, sw, 0, []string{MultiRunFirst}) == nil {
-		_ = streamItems(s, r, sw, 1, []string{MultiRunSecond})
+	sw, p := startStream(w), newPacer(s, r)
+	if streamItems(p, sw, 0, []string{MultiRunFirst}) == nil {
+		_ = streamItems(p, sw, 1, []string{MultiRunSecond})
 	}
 }
 
@@ -272,9 +288,9 @@ func serveEcho(s *Server, w http.ResponseWriter, r *http.Request, rec Request) {
 	if text == "" {
 		text, _ = rec.JSON["message"].(string)
 	}
-	_ = streamItems(s, r, startStream(w), 0, []string{text})
+	_ = streamItems(newPacer(s, r), startStream(w), 0, []string{text})
 }
 
 func serveXSS(s *Server, w http.ResponseWriter, r *http.Request, _ Request) {
-	_ = streamItems(s, r, startStream(w), 0, XSSCorpus())
+	_ = streamItems(newPacer(s, r), startStream(w), 0, XSSCorpus())
 }

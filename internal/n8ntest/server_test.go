@@ -200,3 +200,33 @@ func TestCloseReleasesHangingHandlers(t *testing.T) {
 		t.Fatal("Close did not release the handler before the deadline")
 	}
 }
+
+// TestDelayQuery: ?delay= paces every item of the request, overriding the server setting, across
+// both runs of multirun; an invalid or non-positive value leaves the server setting in force.
+func TestDelayQuery(t *testing.T) {
+	t.Parallel()
+	s := n8ntest.NewServer(n8ntest.WithChunkDelay(10 * time.Second))
+	t.Cleanup(s.Close)
+	timed := func(path string, items int) time.Duration {
+		t.Helper()
+		start := time.Now()
+		body, _ := io.ReadAll(post(t, http.DefaultClient, s.URL+path, "").Body)
+		if n := strings.Count(string(body), `"type":"item"`); n != items {
+			t.Fatalf("%s: %d items, want %d: %s", path, n, items, body)
+		}
+		return time.Since(start)
+	}
+	// Upper bounds are far below the server's 10 s pause: they only show the query won.
+	if d := timed("/webhook/stream/chat?chunks=3&delay=40ms", 3); d < 120*time.Millisecond || d > 5*time.Second {
+		t.Errorf("stream with ?delay=40ms took %v, want 3 pauses of 40ms", d)
+	}
+	if d := timed("/webhook/multirun/chat?delay=60ms", 2); d < 120*time.Millisecond || d > 5*time.Second {
+		t.Errorf("multirun with ?delay=60ms took %v, want 2 pauses of 60ms", d)
+	}
+	s.SetChunkDelay(40 * time.Millisecond)
+	for _, q := range []string{"delay=junk", "delay=0", "delay=-5ms", "delay="} {
+		if d := timed("/webhook/stream/chat?chunks=3&"+q, 3); d < 120*time.Millisecond {
+			t.Errorf("?%s took %v, want the server's 3 pauses of 40ms", q, d)
+		}
+	}
+}

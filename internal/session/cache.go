@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chatproxy/chatproxy/internal/auth"
 	"github.com/chatproxy/chatproxy/internal/store"
 )
 
@@ -21,16 +22,51 @@ type cached struct {
 	fresh bool // created here, no message yet
 }
 
-// cache is a small TTL map of sessions, bounded by cacheMax (it is cleared when full).
+// cache is a small TTL map of sessions, and of tokens already verified (a visitor sends the
+// same token with every message; checking its signature and claims again is wasted work). Both
+// maps are bounded by cacheMax (each is cleared when full). A token is found only by its exact
+// bytes and kind, and never outlives its own expiry.
 type cache struct {
-	mu  sync.Mutex
-	ttl time.Duration
-	max int
-	m   map[string]*cached
+	mu     sync.Mutex
+	ttl    time.Duration
+	max    int
+	m      map[string]*cached
+	tokens map[string]verified
+}
+
+type verified struct {
+	claims auth.Claims
+	until  time.Time
 }
 
 func newCache(ttl time.Duration, max int) *cache {
-	return &cache{ttl: ttl, max: max, m: make(map[string]*cached)}
+	return &cache{ttl: ttl, max: max, m: make(map[string]*cached), tokens: make(map[string]verified)}
+}
+
+func tokenKey(token, kind string) string { return kind + " " + token }
+
+// verifiedClaims returns the claims of a token verified less than ttl ago.
+func (c *cache) verifiedClaims(token, kind string, now time.Time) (auth.Claims, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.tokens[tokenKey(token, kind)]
+	if !ok || !now.Before(v.until) {
+		return auth.Claims{}, false
+	}
+	return v.claims, true
+}
+
+func (c *cache) putVerified(token, kind string, claims auth.Claims, now time.Time) {
+	until := now.Add(c.ttl)
+	if claims.ExpiresAt.Before(until) {
+		until = claims.ExpiresAt
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.tokens) >= c.max {
+		c.tokens = make(map[string]verified)
+	}
+	c.tokens[tokenKey(token, kind)] = verified{claims: claims, until: until}
 }
 
 func (c *cache) put(s store.Session, fresh bool) {

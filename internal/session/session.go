@@ -72,23 +72,17 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 	if in.Fingerprint != "" {
 		v.FingerprintHash = crypto.HMAC(s.o.HashKey, "fp", in.SiteID, in.Fingerprint)
 	}
-	start := time.Now()
-	returning, err := s.o.Store.TouchVisitor(ctx, v)
-	s.o.Metrics.ObserveDB("touch_visitor", start)
-	if err != nil {
-		return Created{}, storageError(err)
-	}
 	sess := store.Session{
 		ID: uuid.Must(uuid.NewV7()).String(), SiteID: in.SiteID, VisitorID: visitor,
 		CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.o.MaxAge),
-		UserAgent: in.UserAgent, PageURL: in.PageURL, Returning: returning,
+		UserAgent: in.UserAgent, PageURL: in.PageURL,
 	}
 	if in.ClientIP.IsValid() {
 		sess.IPHash = clientip.HashPrefix(s.o.HashKey, in.ClientIP)
 	}
-	start = time.Now()
-	err = s.o.Store.CreateSession(ctx, sess)
-	s.o.Metrics.ObserveDB("create_session", start)
+	start := time.Now()
+	sess, err := s.o.Store.StartSession(ctx, v, sess)
+	s.o.Metrics.ObserveDB("start_session", start)
 	if err != nil {
 		return Created{}, storageError(err)
 	}
@@ -109,12 +103,16 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 // Authenticate checks a token of the given kind and returns the live session it names.
 func (s *Service) Authenticate(ctx context.Context, token, kind string) (store.Session, error) {
 	now := time.Now()
-	claims, err := auth.Verify(s.o.Keys, token, kind, now)
-	if err != nil {
-		if errors.Is(err, auth.ErrExpiredToken) {
-			return store.Session{}, apierr.Unauthorized("session_expired", "The session has expired. Start a new one.")
+	claims, ok := s.cache.verifiedClaims(token, kind, now)
+	if !ok {
+		var err error
+		if claims, err = auth.Verify(s.o.Keys, token, kind, now); err != nil {
+			if errors.Is(err, auth.ErrExpiredToken) {
+				return store.Session{}, apierr.Unauthorized("session_expired", "The session has expired. Start a new one.")
+			}
+			return store.Session{}, apierr.ErrUnauthorized()
 		}
-		return store.Session{}, apierr.ErrUnauthorized()
+		s.cache.putVerified(token, kind, claims, now)
 	}
 	sess, ok := s.cache.get(claims.SessionID, now)
 	if !ok {

@@ -118,6 +118,10 @@ type Store interface {
 	// non-empty fingerprint hash — already had a session on the site before now.
 	TouchVisitor(ctx context.Context, v Visitor) (returning bool, err error)
 	CreateSession(ctx context.Context, s Session) error
+	// StartSession is TouchVisitor followed by CreateSession in one transaction (and, where the
+	// engine allows, one round trip): the hot path of a new conversation. s.Returning is
+	// ignored; the stored session, with Returning as TouchVisitor reports it, is returned.
+	StartSession(ctx context.Context, v Visitor, s Session) (Session, error)
 	// GetSession returns ErrNotFound for an unknown id.
 	GetSession(ctx context.Context, id string) (Session, error)
 	// TouchSession moves LastSeen forward.
@@ -126,6 +130,10 @@ type Store interface {
 	// AddMessage inserts a message. When ClientMessageID is set and that session already has a
 	// message with it, nothing is written and the existing row is returned with created=false.
 	AddMessage(ctx context.Context, m Message) (stored Message, created bool, err error)
+	// AddUserMessage is AddMessage that also returns, read in the same round trip, up to
+	// historyDepth messages of the session older than m (oldest first): the conversation context
+	// sent upstream with it. history is nil when historyDepth <= 0 or created is false.
+	AddUserMessage(ctx context.Context, m Message, historyDepth int) (stored Message, created bool, history []Message, err error)
 	// GetMessage returns ErrNotFound for an unknown id.
 	GetMessage(ctx context.Context, id string) (Message, error)
 	// NextMessage returns the first message of the session created after the message afterID

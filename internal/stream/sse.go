@@ -18,10 +18,14 @@ type Writer struct {
 	w            http.ResponseWriter
 	rc           *http.ResponseController
 	writeTimeout time.Duration
+	// unflushed: the headers and the retry line are buffered, not yet sent. They go out with
+	// the first frames, or alone when a relay has nothing ready to send with them: one write
+	// instead of two on the first-token path.
+	unflushed bool
 }
 
-// NewWriter sends the SSE headers and a first `retry:` line (jittered, so a mass reconnect
-// spreads out) and flushes them at once.
+// NewWriter prepares the SSE headers and a first `retry:` line (jittered, so a mass reconnect
+// spreads out). They are sent with the first write, or by Flush.
 func NewWriter(w http.ResponseWriter, writeTimeout time.Duration) (*Writer, error) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -29,8 +33,19 @@ func NewWriter(w http.ResponseWriter, writeTimeout time.Duration) (*Writer, erro
 	h.Set("X-Accel-Buffering", "no")
 	h.Del("Content-Length")
 	w.WriteHeader(http.StatusOK)
-	sw := &Writer{w: w, rc: http.NewResponseController(w), writeTimeout: writeTimeout}
-	return sw, sw.write([]byte("retry: " + strconv.Itoa(JitterMS(2000, 5000)) + "\n\n"))
+	sw := &Writer{w: w, rc: http.NewResponseController(w), writeTimeout: writeTimeout, unflushed: true}
+	if _, err := w.Write([]byte("retry: " + strconv.Itoa(JitterMS(2000, 5000)) + "\n\n")); err != nil {
+		return nil, err
+	}
+	return sw, nil
+}
+
+// Flush sends what is buffered (the headers and retry line) if nothing was sent yet.
+func (sw *Writer) Flush() error {
+	if !sw.unflushed {
+		return nil
+	}
+	return sw.Frames(nil)
 }
 
 // JitterMS returns a random number of milliseconds in [lo, hi).
@@ -59,6 +74,7 @@ func (sw *Writer) Frames(frames [][]byte) error {
 			return err
 		}
 	}
+	sw.unflushed = false
 	if err := sw.rc.Flush(); err != nil {
 		if isTimeout(err) {
 			return ErrSlowClient
@@ -80,8 +96,12 @@ func (sw *Writer) Done() error { return sw.write([]byte("data: [DONE]\n\n")) }
 // RelayOptions tune Relay.
 type RelayOptions struct {
 	Heartbeat time.Duration
-	// Stop, when closed, ends the relay with a reconnect event (server shutting down).
-	Stop <-chan struct{}
+	// WriteDelay lets events that follow the first text gather for up to this long before they
+	// are written, so a burst of tokens costs one write (and one wake-up of the visitor's
+	// browser) instead of one each. The first text is never delayed. 0 writes at once.
+	WriteDelay time.Duration
+	// Stop, when cancelled, ends the relay with a reconnect event (server shutting down).
+	Stop context.Context
 }
 
 // Relay copies a subscription to the client until the reply is done, the client goes away, the
@@ -93,17 +113,14 @@ func Relay(ctx context.Context, sub Subscription, sw *Writer, o RelayOptions) er
 	stopCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if o.Stop != nil {
-		go func() {
-			select {
-			case <-o.Stop:
-				cancel()
-			case <-stopCtx.Done():
-			}
-		}()
+		// AfterFunc, not a goroutine per stream: 10,000 open streams would hold 10,000 stacks.
+		unregister := context.AfterFunc(o.Stop, cancel)
+		defer unregister()
 	}
+	rs := &relayState{delay: o.WriteDelay}
 	for {
 		beatCtx, beatCancel := context.WithTimeout(stopCtx, o.Heartbeat)
-		done, err := relayUntilBeat(beatCtx, sub, sw)
+		done, err := rs.untilBeat(beatCtx, sub, sw)
 		beatCancel()
 		switch {
 		case done:
@@ -130,28 +147,48 @@ var readyCtx = func() context.Context {
 	return ctx
 }()
 
-// relayUntilBeat writes events until the heartbeat context expires or the reply ends. Frames
-// that are already buffered are written together with one flush (one syscall) instead of one
-// each; the first frame of a batch is never delayed.
-func relayUntilBeat(ctx context.Context, sub Subscription, sw *Writer) (bool, error) {
+// relayState is what a relay remembers across heartbeats.
+type relayState struct {
+	delay    time.Duration
+	textSent bool // an item went out: later writes may wait for company
+}
+
+// untilBeat writes events until the reply is done or ctx ends. Every event ready at once goes
+// out in one write. After the first text, a write gathers the events that arrive within the
+// write delay (it stops early at the end of the reply), so a burst costs one write.
+func (rs *relayState) untilBeat(ctx context.Context, sub Subscription, sw *Writer) (bool, error) {
 	batch := make([][]byte, 0, maxBatch)
 	for {
-		_, frame, done, err := sub.Next(ctx)
+		e, frame, done, err := sub.Next(readyCtx)
+		if err != nil && !done && errors.Is(err, context.Canceled) { // nothing ready: wait
+			if err := sw.Flush(); err != nil {
+				return false, err
+			}
+			e, frame, done, err = sub.Next(ctx)
+		}
 		if err != nil || done {
 			return done, err
 		}
+		gather, cancel := readyCtx, context.CancelFunc(func() {})
+		if rs.textSent && rs.delay > 0 && !final(e) {
+			gather, cancel = context.WithTimeout(ctx, rs.delay)
+		}
+		rs.textSent = rs.textSent || e.Type == TypeItem
 		batch = append(batch[:0], frame)
 		finished := false
 		for len(batch) < maxBatch {
-			_, f, d, err := sub.Next(readyCtx)
-			if d {
-				finished = true
+			if final(e) {
+				gather = readyCtx // the reply is ending: take what is ready, wait no more
 			}
-			if err != nil || d {
+			var f []byte
+			e, f, finished, err = sub.Next(gather)
+			if err != nil || finished {
 				break
 			}
+			rs.textSent = rs.textSent || e.Type == TypeItem
 			batch = append(batch, f)
 		}
+		cancel()
 		if err := sw.Frames(batch); err != nil {
 			return false, err
 		}
@@ -159,4 +196,9 @@ func relayUntilBeat(ctx context.Context, sub Subscription, sw *Writer) (bool, er
 			return true, nil
 		}
 	}
+}
+
+// final reports an event after which a reply sends nothing but its end.
+func final(e Event) bool {
+	return e.Type == TypeEnd || e.Type == TypeError || e.Type == TypeReset
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -166,11 +167,11 @@ func TestRelayStopSendsReconnect(t *testing.T) {
 	b := NewMemory(MemoryOptions{})
 	defer b.Close()
 	_, _ = b.Start(ctx, "r", "", "s")
-	stop := make(chan struct{})
+	stop, stopAll := context.WithCancel(ctx)
 	rec := httptest.NewRecorder()
 	sw, _ := NewWriter(rec, time.Second)
 	sub, _ := b.Subscribe(ctx, "r", "s", Position{})
-	go func() { time.Sleep(20 * time.Millisecond); close(stop) }()
+	go func() { time.Sleep(20 * time.Millisecond); stopAll() }()
 	if err := Relay(ctx, sub, sw, RelayOptions{Heartbeat: time.Second, Stop: stop}); err != nil {
 		t.Fatal(err)
 	}
@@ -235,4 +236,66 @@ func perByteReplacement(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// flushLog records what the body held at each flush: one flush is one write to the client.
+type flushLog struct {
+	*httptest.ResponseRecorder
+	mu      sync.Mutex
+	flushed []string
+}
+
+func (f *flushLog) Flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.flushed = append(f.flushed, f.Body.String())
+}
+
+func TestRelayWriteDelayGathersTokensAfterTheFirst(t *testing.T) {
+	for _, tc := range []struct {
+		delay      time.Duration
+		maxFlushes int
+		minFlushes int
+	}{
+		{delay: 300 * time.Millisecond, minFlushes: 2, maxFlushes: 3}, // first item alone, the rest together
+		{delay: 0, minFlushes: 6, maxFlushes: 8},                      // every token on its own
+	} {
+		ctx := context.Background()
+		b := NewMemory(MemoryOptions{})
+		_, _ = b.Start(ctx, "r", "", "s")
+		_, _ = b.Append(ctx, "r", Event{Type: TypeBegin, MessageID: "r"})
+		_, _ = b.Append(ctx, "r", Event{Type: TypeItem, Content: "first", MessageID: "r"})
+		log := &flushLog{ResponseRecorder: httptest.NewRecorder()}
+		sw, _ := NewWriter(log, time.Second)
+		sub, _ := b.Subscribe(ctx, "r", "s", Position{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(20 * time.Millisecond)
+			for i := range 5 {
+				_, _ = b.Append(ctx, "r", Event{Type: TypeItem, Content: "t" + strconv.Itoa(i), MessageID: "r"})
+				time.Sleep(10 * time.Millisecond)
+			}
+			_, _ = b.Append(ctx, "r", Event{Type: TypeEnd, Status: "complete", MessageID: "r"})
+			_ = b.Finish(ctx, "r")
+		}()
+		if err := Relay(ctx, sub, sw, RelayOptions{Heartbeat: time.Minute, WriteDelay: tc.delay}); err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		b.Close()
+		n := len(log.flushed)
+		if n < tc.minFlushes || n > tc.maxFlushes {
+			t.Errorf("delay %v: %d flushes, want %d..%d", tc.delay, n, tc.minFlushes, tc.maxFlushes)
+		}
+		first := log.flushed[0]
+		if !strings.HasPrefix(first, "retry: ") || !strings.Contains(first, `"first"`) || strings.Contains(first, `"t0"`) {
+			t.Errorf("delay %v: the first write must carry the headers, begin and the first token alone:\n%s", tc.delay, first)
+		}
+		_, datas := readFrames(t, log.Body.String())
+		if len(datas) != 9 || datas[8] != "[DONE]" { // begin, first, t0..t4, end, [DONE]
+			t.Errorf("delay %v: %d data lines, want 9: %v", tc.delay, len(datas), datas)
+		}
+	}
 }

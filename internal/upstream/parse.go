@@ -38,14 +38,33 @@ func contentText(content any) string {
 	return string(b)
 }
 
-// wireChunk is one line of n8n's streaming response (§2.2 of the protocol notes).
+// wireChunk is one decoded line of n8n's streaming response (§2.2 of the protocol notes). NodeID
+// and RunIndex may alias the decoded line, so a chunk must be handled before the next line is read
+// (the parser does): copying them would cost two allocations per streamed token.
 type wireChunk struct {
+	Type     string
+	Text     string // the content, as contentText gives it
+	NodeID   []byte // metadata.nodeId
+	RunIndex []byte // metadata.runIndex as raw JSON: compared as bytes, no parsing, any JSON type
+}
+
+// jsonChunk is a chunk line as encoding/json decodes it.
+type jsonChunk struct {
 	Type     string `json:"type"`
 	Content  any    `json:"content"`
 	Metadata struct {
 		NodeID   string          `json:"nodeId"`
 		RunIndex json.RawMessage `json:"runIndex"` // compared as raw bytes: no parsing, any JSON type
 	} `json:"metadata"`
+}
+
+// wire converts to the parser's form (owned copies, no aliasing).
+func (j *jsonChunk) wire() wireChunk {
+	c := wireChunk{Type: j.Type, Text: contentText(j.Content), RunIndex: j.Metadata.RunIndex}
+	if j.Metadata.NodeID != "" {
+		c.NodeID = []byte(j.Metadata.NodeID)
+	}
+	return c
 }
 
 func isStreamType(t string) bool {
@@ -57,9 +76,19 @@ func isStreamType(t string) bool {
 }
 
 // decodeChunk decodes one JSON line. A field of an unexpected type is tolerated (the rest is still
-// decoded); anything that is not a JSON object is an error.
+// decoded); anything that is not a JSON object is an error. The scanner decodes n8n's usual lines;
+// encoding/json decides everything else.
 func decodeChunk(line []byte) (wireChunk, error) {
-	var c wireChunk
+	if c, ok := scanChunk(line); ok {
+		return c, nil
+	}
+	j, err := decodeChunkJSON(line)
+	return j.wire(), err
+}
+
+// decodeChunkJSON is decodeChunk with encoding/json alone: the reference the scanner must match.
+func decodeChunkJSON(line []byte) (jsonChunk, error) {
+	var c jsonChunk
 	err := json.Unmarshal(line, &c)
 	var typeErr *json.UnmarshalTypeError
 	if err != nil && !errors.As(err, &typeErr) {
@@ -166,8 +195,8 @@ func (p *parser) ndjson(lr *lineReader, first wireChunk) error {
 func (p *parser) chunk(c wireChunk) (stop bool, err error) {
 	switch c.Type {
 	case "item":
-		if text := contentText(c.Content); text != "" {
-			p.runText(c.Metadata.NodeID, c.Metadata.RunIndex, text)
+		if c.Text != "" {
+			p.runText(c.NodeID, c.RunIndex, c.Text)
 		}
 	case "keepalive":
 		p.emit(Chunk{Kind: ChunkKeepalive})
@@ -179,12 +208,12 @@ func (p *parser) chunk(c wireChunk) (stop bool, err error) {
 
 // runText emits text, preceded by ChunkRunStart when it belongs to another node run than the
 // text before it (n8n can stream several begin…end runs in one response).
-func (p *parser) runText(node string, runIndex []byte, text string) {
-	if node != p.runNode || string(runIndex) != p.runIndex {
+func (p *parser) runText(node, runIndex []byte, text string) {
+	if string(node) != p.runNode || string(runIndex) != p.runIndex {
 		if p.textSeen {
 			p.emit(Chunk{Kind: ChunkRunStart})
 		}
-		p.runNode, p.runIndex = node, string(runIndex)
+		p.runNode, p.runIndex = string(node), string(runIndex) // copies: both may alias the line
 	}
 	p.text(text)
 }

@@ -10,7 +10,7 @@ import (
 // sseObject covers the JSON payloads seen in SSE answers: n8n-style chunks ({type, content}) and
 // OpenAI-style deltas (choices[0].delta.content). Anything else falls back to output/text/message.
 type sseObject struct {
-	wireChunk
+	jsonChunk
 	Choices []struct {
 		Delta struct {
 			Content string `json:"content"`
@@ -105,7 +105,7 @@ func (p *parser) sseJSON(data []byte) (stop bool, err error) {
 	}
 	switch {
 	case isStreamType(o.Type):
-		return p.chunk(o.wireChunk)
+		return p.chunk(o.wire())
 	case contentText(o.Content) != "":
 		p.text(contentText(o.Content))
 	case len(o.Choices) > 0:

@@ -52,6 +52,45 @@ func (s *Store) AddMessage(ctx context.Context, m store.Message) (store.Message,
 	return existing, false, nil
 }
 
+// AddUserMessage sends the insert and the history query as one pipelined batch: one round trip
+// and one implicit transaction, so the history is read right after the insert and both fail together.
+func (s *Store) AddUserMessage(ctx context.Context, m store.Message, depth int) (store.Message, bool, []store.Message, error) {
+	if depth <= 0 {
+		stored, created, err := s.AddMessage(ctx, m)
+		return stored, created, nil, err
+	}
+	sealed, err := s.cipher.Seal([]byte(m.Content), store.MessageAAD(m))
+	if err != nil {
+		return store.Message{}, false, nil, fmt.Errorf("postgres: add message: seal: %w", err)
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(insertMessage, m.ID, m.SessionID, m.SiteID, m.Role, sealed, m.Status,
+		m.ClientMessageID, m.FirstTokenMS, m.TotalMS, m.CreatedAt)
+	batch.Queue(selectMessagesBeforeID, m.SessionID, m.ID, store.PageLimit(depth))
+	results := s.pool.SendBatch(ctx, batch)
+	tag, err := results.Exec()
+	if err != nil {
+		_ = results.Close()
+		return store.Message{}, false, nil, wrapErr("add message", err)
+	}
+	history, err := s.scanMessages(results.Query())
+	if cerr := results.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return store.Message{}, false, nil, wrapErr("add message: history", err)
+	}
+	if tag.RowsAffected() == 1 {
+		m.CreatedAt = normalize(m.CreatedAt)
+		return m, true, history, nil
+	}
+	existing, err := s.oneMessage(ctx, selectMessageByClient, m.SessionID, m.ClientMessageID)
+	if err != nil {
+		return store.Message{}, false, nil, wrapErr("add message: read existing", err)
+	}
+	return existing, false, nil, nil
+}
+
 // GetMessage returns ErrNotFound for an unknown id.
 func (s *Store) GetMessage(ctx context.Context, id string) (store.Message, error) {
 	m, err := s.oneMessage(ctx, selectMessage, id)
@@ -74,20 +113,26 @@ func (s *Store) ListMessages(ctx context.Context, sessionID string, p store.Page
 	} else {
 		rows, err = s.pool.Query(ctx, selectMessagesBeforeID, sessionID, p.Before, limit)
 	}
+	msgs, err := s.scanMessages(rows, err)
+	return msgs, wrapErr("list messages", err)
+}
+
+// scanMessages reads rows selected newest first and returns them oldest first.
+func (s *Store) scanMessages(rows pgx.Rows, err error) ([]store.Message, error) {
 	if err != nil {
-		return nil, wrapErr("list messages", err)
+		return nil, err
 	}
 	defer rows.Close()
-	msgs := make([]store.Message, 0, min(limit, 16))
+	msgs := make([]store.Message, 0, 16)
 	for rows.Next() {
 		m, err := s.scanMessage(rows)
 		if err != nil {
-			return nil, wrapErr("list messages", err)
+			return nil, err
 		}
 		msgs = append(msgs, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrapErr("list messages", err)
+		return nil, err
 	}
 	slices.Reverse(msgs) // read newest first to apply the limit; callers want oldest first
 	return msgs, nil

@@ -57,17 +57,20 @@ func scanSite(r pgx.Row) (store.Site, error) {
 
 // touchVisitor upserts the visitor and, in the same statement, looks for an earlier session of
 // the visitor or of any visitor of the site sharing its (non-empty) fingerprint hash.
-const touchVisitor = `INSERT INTO visitors AS v (id, site_id, fingerprint_hash, first_seen, last_seen)
+const touchVisitorInsert = `INSERT INTO visitors AS v (id, site_id, fingerprint_hash, first_seen, last_seen)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (id) DO UPDATE SET
     last_seen = GREATEST(v.last_seen, excluded.last_seen),
     fingerprint_hash = CASE WHEN excluded.fingerprint_hash <> '' THEN excluded.fingerprint_hash ELSE v.fingerprint_hash END
-WHERE v.site_id = excluded.site_id
-RETURNING
-    EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = v.id AND s.site_id = v.site_id)
+WHERE v.site_id = excluded.site_id`
+
+const returningExpr = `EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = v.id AND s.site_id = v.site_id)
     OR (v.fingerprint_hash <> '' AND EXISTS (
         SELECT 1 FROM visitors o JOIN sessions s ON s.visitor_id = o.id
         WHERE o.site_id = v.site_id AND o.fingerprint_hash = v.fingerprint_hash))`
+
+const touchVisitor = touchVisitorInsert + `
+RETURNING ` + returningExpr
 
 // TouchVisitor creates or refreshes the visitor and reports whether it is returning.
 func (s *Store) TouchVisitor(ctx context.Context, v store.Visitor) (bool, error) {
@@ -84,17 +87,47 @@ const insertSession = `INSERT INTO sessions (id, site_id, visitor_id, created_at
 
 // CreateSession inserts a session with its personal fields sealed.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
-	ua, err := s.cipher.Seal([]byte(sess.UserAgent), store.SessionAAD(sess, "user_agent"))
-	if err != nil {
-		return fmt.Errorf("postgres: create session: seal: %w", err)
-	}
-	page, err := s.cipher.Seal([]byte(sess.PageURL), store.SessionAAD(sess, "page_url"))
+	ua, page, err := sealSession(s.cipher, sess)
 	if err != nil {
 		return fmt.Errorf("postgres: create session: seal: %w", err)
 	}
 	_, err = s.pool.Exec(ctx, insertSession, sess.ID, sess.SiteID, sess.VisitorID, sess.CreatedAt,
 		sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page, sess.Returning)
 	return wrapErr("create session", err)
+}
+
+const startSession = `WITH v AS (` + touchVisitorInsert + ` RETURNING v.id, ` + returningExpr + ` AS returning)
+INSERT INTO sessions (id, site_id, visitor_id, created_at, last_seen, expires_at,
+    ip_hash, user_agent_enc, page_url_enc, is_returning)
+SELECT $6, $2, v.id, $7, $8, $9, $10, $11, $12, v.returning FROM v
+RETURNING is_returning`
+
+// StartSession touches the visitor and creates the session in one statement.
+func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Session) (store.Session, error) {
+	ua, page, err := sealSession(s.cipher, sess)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("postgres: start session: seal: %w", err)
+	}
+	err = s.pool.QueryRow(ctx, startSession, v.ID, v.SiteID, v.FingerprintHash, v.FirstSeen, v.LastSeen,
+		sess.ID, sess.CreatedAt, sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page).Scan(&sess.Returning)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Session{}, errors.New("postgres: start session: visitor id belongs to another site")
+	}
+	if err != nil {
+		return store.Session{}, wrapErr("start session", err)
+	}
+	sess.VisitorID = v.ID
+	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = normalize(sess.CreatedAt), normalize(sess.LastSeen), normalize(sess.ExpiresAt)
+	return sess, nil
+}
+
+// sealSession seals a session's personal fields, each bound to its row.
+func sealSession(c store.Cipher, sess store.Session) (ua, page []byte, err error) {
+	if ua, err = c.Seal([]byte(sess.UserAgent), store.SessionAAD(sess, "user_agent")); err != nil {
+		return nil, nil, err
+	}
+	page, err = c.Seal([]byte(sess.PageURL), store.SessionAAD(sess, "page_url"))
+	return ua, page, err
 }
 
 const selectSession = `SELECT id, site_id, visitor_id, created_at, last_seen, expires_at, ip_hash,

@@ -52,6 +52,54 @@ func (s *Store) AddMessage(ctx context.Context, m store.Message) (store.Message,
 	return existing, false, nil
 }
 
+// AddUserMessage inserts m and reads its history in one write transaction, so both succeed
+// or fail together, as on PostgreSQL.
+func (s *Store) AddUserMessage(ctx context.Context, m store.Message, depth int) (store.Message, bool, []store.Message, error) {
+	if depth <= 0 {
+		stored, created, err := s.AddMessage(ctx, m)
+		return stored, created, nil, err
+	}
+	sealed, err := s.cipher.Seal([]byte(m.Content), store.MessageAAD(m))
+	if err != nil {
+		return store.Message{}, false, nil, fmt.Errorf("sqlite: add message: seal: %w", err)
+	}
+	insert, err := s.stmt(ctx, s.write, insertMessage)
+	if err != nil {
+		return store.Message{}, false, nil, wrapErr("add message", err)
+	}
+	list, err := s.stmt(ctx, s.write, selectMessagesBeforeID)
+	if err != nil {
+		return store.Message{}, false, nil, wrapErr("add message", err)
+	}
+	var created bool
+	var history []store.Message
+	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, insert).ExecContext(ctx, m.ID, m.SessionID, m.SiteID, m.Role, sealed,
+			m.Status, m.ClientMessageID, m.FirstTokenMS, m.TotalMS, toDB(m.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return err
+		}
+		created = true
+		history, err = s.scanMessages(tx.StmtContext(ctx, list).QueryContext(ctx, m.SessionID, m.ID, store.PageLimit(depth)))
+		return err
+	})
+	if err != nil {
+		return store.Message{}, false, nil, wrapErr("add message", err)
+	}
+	if created {
+		m.CreatedAt = normalize(m.CreatedAt)
+		return m, true, history, nil
+	}
+	existing, err := s.oneMessage(ctx, selectMessageByClient, m.SessionID, m.ClientMessageID)
+	if err != nil {
+		return store.Message{}, false, nil, wrapErr("add message: read existing", err)
+	}
+	return existing, false, nil, nil
+}
+
 // GetMessage returns ErrNotFound for an unknown id.
 func (s *Store) GetMessage(ctx context.Context, id string) (store.Message, error) {
 	m, err := s.oneMessage(ctx, selectMessage, id)
@@ -74,20 +122,26 @@ func (s *Store) ListMessages(ctx context.Context, sessionID string, p store.Page
 	} else {
 		rows, err = s.query(ctx, selectMessagesBeforeID, sessionID, p.Before, limit)
 	}
+	msgs, err := s.scanMessages(rows, err)
+	return msgs, wrapErr("list messages", err)
+}
+
+// scanMessages reads rows selected newest first and returns them oldest first.
+func (s *Store) scanMessages(rows *sql.Rows, err error) ([]store.Message, error) {
 	if err != nil {
-		return nil, wrapErr("list messages", err)
+		return nil, err
 	}
 	defer rows.Close()
-	msgs := make([]store.Message, 0, min(limit, 16))
+	msgs := make([]store.Message, 0, 16)
 	for rows.Next() {
 		m, err := s.scanMessage(rows)
 		if err != nil {
-			return nil, wrapErr("list messages", err)
+			return nil, err
 		}
 		msgs = append(msgs, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, wrapErr("list messages", err)
+		return nil, err
 	}
 	slices.Reverse(msgs) // read newest first to apply the limit; callers want oldest first
 	return msgs, nil

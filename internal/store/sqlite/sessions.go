@@ -94,17 +94,57 @@ const insertSession = `INSERT INTO sessions (id, site_id, visitor_id, created_at
 
 // CreateSession inserts a session with its personal fields sealed.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
-	ua, err := s.cipher.Seal([]byte(sess.UserAgent), store.SessionAAD(sess, "user_agent"))
-	if err != nil {
-		return fmt.Errorf("sqlite: create session: seal: %w", err)
-	}
-	page, err := s.cipher.Seal([]byte(sess.PageURL), store.SessionAAD(sess, "page_url"))
+	ua, page, err := sealSession(s.cipher, sess)
 	if err != nil {
 		return fmt.Errorf("sqlite: create session: seal: %w", err)
 	}
 	_, err = s.exec(ctx, insertSession, sess.ID, sess.SiteID, sess.VisitorID, toDB(sess.CreatedAt),
 		toDB(sess.LastSeen), toDB(sess.ExpiresAt), sess.IPHash, ua, page, sess.Returning)
 	return wrapErr("create session", err)
+}
+
+// StartSession touches the visitor and creates the session in one write transaction.
+func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Session) (store.Session, error) {
+	sess.VisitorID = v.ID
+	ua, page, err := sealSession(s.cipher, sess)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("sqlite: start session: seal: %w", err)
+	}
+	touch, err := s.stmt(ctx, s.write, touchVisitor)
+	if err != nil {
+		return store.Session{}, wrapErr("start session", err)
+	}
+	insert, err := s.stmt(ctx, s.write, insertSession)
+	if err != nil {
+		return store.Session{}, wrapErr("start session", err)
+	}
+	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		err := tx.StmtContext(ctx, touch).QueryRowContext(ctx, v.ID, v.SiteID, v.FingerprintHash,
+			toDB(v.FirstSeen), toDB(v.LastSeen)).Scan(&sess.Returning)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errors.New("sqlite: start session: visitor id belongs to another site")
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.StmtContext(ctx, insert).ExecContext(ctx, sess.ID, sess.SiteID, sess.VisitorID,
+			toDB(sess.CreatedAt), toDB(sess.LastSeen), toDB(sess.ExpiresAt), sess.IPHash, ua, page, sess.Returning)
+		return err
+	})
+	if err != nil {
+		return store.Session{}, wrapErr("start session", err)
+	}
+	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = normalize(sess.CreatedAt), normalize(sess.LastSeen), normalize(sess.ExpiresAt)
+	return sess, nil
+}
+
+// sealSession seals a session's personal fields, each bound to its row.
+func sealSession(c store.Cipher, sess store.Session) (ua, page []byte, err error) {
+	if ua, err = c.Seal([]byte(sess.UserAgent), store.SessionAAD(sess, "user_agent")); err != nil {
+		return nil, nil, err
+	}
+	page, err = c.Seal([]byte(sess.PageURL), store.SessionAAD(sess, "page_url"))
+	return ua, page, err
 }
 
 const selectSession = `SELECT id, site_id, visitor_id, created_at, last_seen, expires_at, ip_hash,

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"Visitors", runVisitors},
 		{"Sessions", runSessions},
 		{"Messages", runMessages},
+		{"HotPath", runHotPath},
 		{"Pagination", runPagination},
 		{"Sealing", runSealing},
 		{"Events", runEvents},
