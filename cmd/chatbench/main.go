@@ -21,7 +21,15 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var code int
+	if len(os.Args) == 3 && os.Args[1] == bench.ChildFlag { // chatproxy alone, for -streams -split
+		if err := bench.ServeChild(ctx, os.Args[2], os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "chatbench child:", err)
+			code = 1
+		}
+	} else {
+		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }
@@ -54,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	streams := fs.Int("streams", 0, "scale test: this many concurrent long streams instead of the exchange runs")
 	hold := fs.Duration("hold", 20*time.Second, "streams mode: how long each answer streams")
 	ramp := fs.Duration("ramp", 10*time.Second, "streams mode: visitors start spread over this time")
+	split := fs.Bool("split", false, "streams mode: chatproxy in a process of its own (measured alone), calling the fake n8n over h2c")
 	soak := fs.Duration("soak", 0, "soak mode: run this long at -rate exchanges/s and fail if memory, goroutines or fds keep growing")
 	rate := fs.Int("rate", 300, "soak mode: exchanges started per second")
 	if err := fs.Parse(args); err != nil {
@@ -84,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !chunksSet {
 			o.Chunks = 200
 		}
-		return runStreams(ctx, bench.StreamsOptions{Options: o, Streams: *streams, Hold: *hold, Ramp: *ramp}, *asJSON, stdout, stderr)
+		return runStreams(ctx, bench.StreamsOptions{Options: o, Streams: *streams, Hold: *hold, Ramp: *ramp, Split: *split}, *asJSON, stdout, stderr)
 	}
 	rep, err := bench.Run(ctx, o)
 	if err != nil {

@@ -175,6 +175,7 @@ func (a *App) upstreamOptions() upstream.Options {
 		DialTimeout: u.Dial, FirstByteTimeout: u.FirstByte, IdleTimeout: u.Idle, TotalTimeout: u.Total,
 		MaxResponseBytes: u.MaxBytes, AllowPrivateUntrusted: a.Config.AllowPrivateUpstream,
 		MaxConcurrentPerSite: u.MaxConcurrent, BreakerFailures: u.BreakerFailures, BreakerOpenFor: u.BreakerOpenFor,
+		H2C: u.H2C,
 	}
 	if a.Config.Demo {
 		o.WrapTransport = func(next http.RoundTripper) http.RoundTripper {

@@ -13,6 +13,19 @@ import (
 	"github.com/chatproxy/chatproxy/internal/n8ntest"
 )
 
+// TestMain lets this test binary serve as the chatproxy child process of split runs, as the
+// chatbench binary does.
+func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == ChildFlag {
+		if err := ServeChild(context.Background(), os.Args[2], os.Stdin, os.Stdout); err != nil {
+			os.Stderr.WriteString("child: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
 func postgresURL() string {
 	if u := os.Getenv("CHATPROXY_TEST_POSTGRES_URL"); u != "" {
 		return u
@@ -153,6 +166,35 @@ func TestRunStreamsHoldsEveryStream(t *testing.T) {
 	}
 	if rep.FileLimit < 4*30 {
 		t.Errorf("open-file limit %d", rep.FileLimit)
+	}
+}
+
+// TestRunStreamsSplit runs chatproxy in a child process calling the fake over h2c, and reads
+// the child's own memory and goroutines.
+func TestRunStreamsSplit(t *testing.T) {
+	rep, err := RunStreams(context.Background(), StreamsOptions{
+		Options: Options{Engines: []string{EnginePostgres}, Chunks: 5, PostgresURL: postgresURL(),
+			Settings: map[string]string{"GOMEMLIMIT": "512MiB"}},
+		Streams: 40, Hold: time.Second, Ramp: 100 * time.Millisecond, Split: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Phases) != 2 || rep.Failed() {
+		t.Fatalf("phases %+v", rep.Phases)
+	}
+	ph := rep.Phases[1]
+	if ph.Completed != 40 || ph.ProxyPeakRSSMB <= ph.ProxyBaseRSSMB || ph.ProxyBaseRSSMB <= 0 ||
+		ph.ProxyPeakGoroutines < 40 || ph.ProxyPeakHeapMB <= 0 {
+		t.Fatalf("chatproxy process not measured: %+v", ph)
+	}
+	if d := rep.Phases[0]; d.ProxyPeakRSSMB != 0 || d.Completed != 40 {
+		t.Errorf("direct phase %+v", d)
+	}
+	var text bytes.Buffer
+	rep.WriteText(&text)
+	if !strings.Contains(text.String(), "chatproxy process on postgres (measured alone)") {
+		t.Errorf("report:\n%s", text.String())
 	}
 }
 

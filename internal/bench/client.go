@@ -52,6 +52,20 @@ func newVisitorPool(n, perClient int, proxyURL, webhook, want string) *visitorPo
 	return vp
 }
 
+// overH2C makes the pool's clients speak HTTP/2 without TLS (prior knowledge) when on: direct
+// calls to an h2c fake then share connections, as chatproxy's do with CHATPROXY_UPSTREAM_H2C.
+func (vp *visitorPool) overH2C(on bool) *visitorPool {
+	if !on {
+		return vp
+	}
+	for _, c := range vp.clients {
+		t := c.Transport.(*http.Transport)
+		t.Protocols = new(http.Protocols)
+		t.Protocols.SetUnencryptedHTTP2(true)
+	}
+	return vp
+}
+
 // conversations makes the pool's visitors send n messages per session (1 when n <= 1).
 func (vp *visitorPool) conversations(n int) *visitorPool {
 	vp.perSession = n

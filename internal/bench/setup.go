@@ -47,11 +47,10 @@ func labelled(ctx context.Context, name string, f func(context.Context)) {
 }
 
 // startFake starts the fake n8n (no JWT check, no recording) in goroutines labelled side=n8n.
-func startFake(ctx context.Context, chunks int, delay time.Duration) *n8ntest.Server {
+func startFake(ctx context.Context, chunks int, delay time.Duration, extra ...n8ntest.Option) *n8ntest.Server {
 	var fake *n8ntest.Server
-	labelled(ctx, sideN8n, func(context.Context) {
-		fake = n8ntest.NewServer(n8ntest.WithoutRecording(), n8ntest.WithChunks(chunks), n8ntest.WithChunkDelay(delay))
-	})
+	opts := append([]n8ntest.Option{n8ntest.WithoutRecording(), n8ntest.WithChunks(chunks), n8ntest.WithChunkDelay(delay)}, extra...)
+	labelled(ctx, sideN8n, func(context.Context) { fake = n8ntest.NewServer(opts...) })
 	return fake
 }
 
@@ -76,6 +75,9 @@ type proxy struct {
 	dbUsage func() dbUsage
 	// redisUsage reads what the Redis server did so far (nil without -redis).
 	redisUsage func() redisUsage
+	// child is set when chatproxy runs in a process of its own (startChildProxy).
+	child   *childStats
+	dataDir string
 }
 
 // startProxy builds the configuration the way the real process does (config.Load from
@@ -88,6 +90,27 @@ func startProxy(ctx context.Context, spec proxySpec) (*proxy, error) {
 			p.close()
 		}
 	}()
+	vars, err := p.prepare(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		return nil, err
+	}
+	if err := config.EnsureSecrets(&c); err != nil {
+		return nil, err
+	}
+	labelled(ctx, sideProxy, func(ctx context.Context) { err = p.serve(ctx, c) })
+	if err != nil {
+		return nil, err
+	}
+	started = true
+	return p, nil
+}
+
+// prepare makes the proxy's data directory, database and settings; cleanups undo them.
+func (p *proxy) prepare(ctx context.Context, spec proxySpec) (map[string]string, error) {
 	dir, err := os.MkdirTemp("", "chatbench-*")
 	if err != nil {
 		return nil, err
@@ -114,19 +137,7 @@ func startProxy(ctx context.Context, spec proxySpec) (*proxy, error) {
 		vars["DATABASE_URL"] = dbURL
 		p.dbUsage = func() dbUsage { return dbUsageOf(ctx, spec.pgAdminURL, name) }
 	}
-	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	if err != nil {
-		return nil, err
-	}
-	if err := config.EnsureSecrets(&c); err != nil {
-		return nil, err
-	}
-	labelled(ctx, sideProxy, func(ctx context.Context) { err = p.serve(ctx, c) })
-	if err != nil {
-		return nil, err
-	}
-	started = true
-	return p, nil
+	return vars, nil
 }
 
 // serve wires the app and starts serving; goroutines started here inherit the proxy label.

@@ -68,11 +68,10 @@ func cpuModel() string {
 }
 
 // procStatusKB reads a "Name:  123 kB" field of /proc/self/status, in bytes (0 when missing).
-func procStatusKB(name string) uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
+func procStatusKB(name string) uint64 { return procStatusKBOf("self", name) }
+
+// statusField reads a "Name: N kB" line of a /proc status file, in bytes (0 when absent).
+func statusField(b []byte, name string) uint64 {
 	for line := range bytes.Lines(b) {
 		v, ok := bytes.CutPrefix(line, []byte(name+":"))
 		if !ok {

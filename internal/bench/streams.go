@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -32,6 +34,10 @@ type StreamsOptions struct {
 	Streams int
 	Hold    time.Duration // Chunks items spread over this (the fake pauses Hold/Chunks per item)
 	Ramp    time.Duration // visitors start evenly spread over this
+	// Split runs chatproxy in a process of its own (measured alone, exactly) and calls the fake
+	// n8n over HTTP/2 without TLS (CHATPROXY_UPSTREAM_H2C): each process then holds about one
+	// socket per stream, which is what lets 10,000 streams fit a 20,000 open-file limit.
+	Split bool
 }
 
 // StreamsReport is the scale test's outcome: the direct baseline, then chatproxy per engine.
@@ -68,6 +74,13 @@ type StreamsPhase struct {
 	CPUCores             float64        `json:"cpu_cores"`
 	Seconds              float64        `json:"seconds"`
 	Load1                float64        `json:"load_1m"`
+	// Proxy* describe the chatproxy process alone (split mode only).
+	ProxyBaseRSSMB      float64 `json:"proxy_base_rss_mb,omitempty"`
+	ProxyPeakRSSMB      float64 `json:"proxy_peak_rss_mb,omitempty"`
+	ProxyPeakHeapMB     float64 `json:"proxy_peak_heap_inuse_mb,omitempty"`
+	ProxyPeakStackMB    float64 `json:"proxy_peak_stack_inuse_mb,omitempty"`
+	ProxyBaseGoroutines int     `json:"proxy_base_goroutines,omitempty"`
+	ProxyPeakGoroutines int     `json:"proxy_peak_goroutines,omitempty"`
 }
 
 // RunStreams runs Streams long answers straight from the fake n8n, then through chatproxy on
@@ -77,24 +90,36 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 		return nil, fmt.Errorf("streams and chunks must be at least 1")
 	}
 	delay := cmp.Or(o.ChunkDelay, o.Hold/time.Duration(o.Chunks))
-	limit, err := fileLimitFor(o.Streams)
+	perStream, fakeOpts := filesPerStream, []n8ntest.Option(nil)
+	if o.Split {
+		perStream, fakeOpts = 1, []n8ntest.Option{n8ntest.WithH2C()}
+	}
+	limit, err := fileLimitFor(o.Streams, perStream)
 	if err != nil {
 		return nil, err
 	}
 	rep := &StreamsReport{Machine: thisMachine(), Streams: o.Streams, Chunks: o.Chunks, ChunkDelayMs: ms(delay),
 		RampS: o.Ramp.Seconds(), Limiter: settingsOf(o.Options).Limiter, FileLimit: limit}
-	fake := startFake(ctx, o.Chunks, delay)
+	fake := startFake(ctx, o.Chunks, delay, fakeOpts...)
 	defer fake.Close()
 	want := n8ntest.StreamText(o.Chunks)
 	webhook := fake.URL + webhookPath
 	o.progress("direct n8n: %d streams of %d chunks × %s", o.Streams, o.Chunks, delay)
-	direct := runStreamsPhase(ctx, o, "direct", newVisitorPool(o.Streams, visitorsPerTransport, "", webhook, want), (*visitor).direct, nil)
+	direct := runStreamsPhase(ctx, o, "direct", newVisitorPool(o.Streams, visitorsPerTransport, "", webhook, want).overH2C(o.Split),
+		(*visitor).direct, nil, nil)
 	rep.Phases = append(rep.Phases, direct)
 	cpuProf := &profiler{path: o.CPUProfile, multi: len(o.Engines) > 1}
 	heapProf := &profiler{path: o.MemProfile, multi: len(o.Engines) > 1}
 	for _, engine := range o.Engines {
-		p, err := startProxy(ctx, proxySpec{engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL, settings: o.Settings,
-			fakeURL: fake.URL, maxUpstream: o.Streams + defaultUpstreamCap})
+		spec := proxySpec{engine: engine, pgAdminURL: o.PostgresURL, redisURL: o.RedisURL, settings: o.Settings,
+			fakeURL: fake.URL, maxUpstream: o.Streams + defaultUpstreamCap}
+		start := startProxy
+		if o.Split {
+			spec.settings = maps.Clone(o.Settings)
+			spec.settings["CHATPROXY_UPSTREAM_H2C"] = "true"
+			start = startChildProxy
+		}
+		p, err := start(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("start chatproxy (%s): %w", engine, err)
 		}
@@ -104,7 +129,7 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 			window(true)
 		}
 		ph := runStreamsPhase(ctx, o, engine, newVisitorPool(o.Streams, visitorsPerTransport, p.url, webhook, want),
-			(*visitor).exchange, heapProf.heapSnapshot(engine, o.Streams))
+			(*visitor).exchange, midwayProfile(p, heapProf, engine, o), p.child)
 		if window != nil {
 			window(false)
 		}
@@ -120,17 +145,17 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 }
 
 // fileLimitFor raises the open-file limit for n streams, or explains why it cannot.
-func fileLimitFor(n int) (uint64, error) {
+func fileLimitFor(n, filesPerStream int) (uint64, error) {
 	need := uint64(filesPerStream*n + fileMargin)
 	limit, err := raiseFileLimit(need)
 	if err != nil {
 		return 0, fmt.Errorf("raise the open-file limit: %w", err)
 	}
 	if limit < need {
-		return 0, fmt.Errorf("%d streams need about %d open files in this process (%d per stream: visitor, chatproxy in, "+
+		return 0, fmt.Errorf("%d streams need about %d open files in this process (%d per stream; in one process: visitor, chatproxy in, "+
 			"chatproxy out, fake n8n) but the limit is %d and the hard limit cannot be raised here (needs CAP_SYS_RESOURCE): "+
-			"use -streams %d at most, or raise it (ulimit -Hn, systemd LimitNOFILE)",
-			n, need, filesPerStream, limit, (limit-fileMargin)/filesPerStream)
+			"use -streams %d at most, -split, or raise it (ulimit -Hn, systemd LimitNOFILE)",
+			n, need, filesPerStream, limit, (limit-fileMargin)/uint64(filesPerStream))
 	}
 	return limit, nil
 }
@@ -139,12 +164,16 @@ func fileLimitFor(n int) (uint64, error) {
 // samples the process until all are done. midway, when set, runs once every visitor has started
 // and none should have finished (Ramp + Hold/2).
 func runStreamsPhase(ctx context.Context, o StreamsOptions, target string, visitors *visitorPool,
-	do func(*visitor, context.Context) (sample, error), midway func()) StreamsPhase {
+	do func(*visitor, context.Context) (sample, error), midway func(), child *childStats) StreamsPhase {
 	runtime.GC()
 	debug.FreeOSMemory() // a baseline without the previous phase's garbage
 	ph := StreamsPhase{Target: target, BaseRSSMB: mb(procStatusKB("VmRSS")), BaseGoroutines: runtime.NumGoroutine()}
+	if child != nil {
+		ph.ProxyBaseRSSMB = child.rssMB()
+		ph.ProxyBaseGoroutines, _, _ = child.read()
+	}
 	var open atomic.Int64
-	stopSampling := startSampler(&ph, &open)
+	stopSampling := startSampler(&ph, &open, child)
 	start, cpu0 := time.Now(), cpuTime()
 	ctx, cancel := context.WithTimeout(ctx, o.Ramp+o.Hold+2*time.Minute)
 	defer cancel()
@@ -200,7 +229,7 @@ func (ph *StreamsPhase) summarize(samples []sample, errs []error) {
 
 // startSampler records peaks every 200 ms (MemStats every 1 s: it stops the world) until the
 // returned function is called; that call takes a last sample and waits for the sampler.
-func startSampler(ph *StreamsPhase, open *atomic.Int64) func() {
+func startSampler(ph *StreamsPhase, open *atomic.Int64, child *childStats) func() {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -212,6 +241,13 @@ func startSampler(ph *StreamsPhase, open *atomic.Int64) func() {
 			ph.PeakRSSMB = max(ph.PeakRSSMB, mb(procStatusKB("VmRSS")))
 			ph.PeakGoroutines = max(ph.PeakGoroutines, runtime.NumGoroutine())
 			ph.PeakOpen = max(ph.PeakOpen, open.Load())
+			if child != nil {
+				g, heap, stack := child.read()
+				ph.ProxyPeakRSSMB = max(ph.ProxyPeakRSSMB, child.rssMB())
+				ph.ProxyPeakGoroutines = max(ph.ProxyPeakGoroutines, g)
+				ph.ProxyPeakHeapMB = max(ph.ProxyPeakHeapMB, heap)
+				ph.ProxyPeakStackMB = max(ph.ProxyPeakStackMB, stack)
+			}
 			if n%5 == 0 {
 				var m runtime.MemStats
 				runtime.ReadMemStats(&m)
@@ -268,6 +304,14 @@ func (rep *StreamsReport) WriteText(w io.Writer) {
 	}
 	d := rep.Phases[0]
 	for _, ph := range rep.Phases[1:] {
+		if ph.ProxyPeakRSSMB > 0 {
+			fmt.Fprintf(w, "chatproxy process on %s (measured alone): peak RSS %.0f MB (base %.0f; %.1f KB per stream above base), "+
+				"heap %.0f MB, stacks %.0f MB, goroutines %d (%.1f per stream above base %d)\n",
+				ph.Target, ph.ProxyPeakRSSMB, ph.ProxyBaseRSSMB, (ph.ProxyPeakRSSMB-ph.ProxyBaseRSSMB)*1024/float64(rep.Streams),
+				ph.ProxyPeakHeapMB, ph.ProxyPeakStackMB, ph.ProxyPeakGoroutines,
+				float64(ph.ProxyPeakGoroutines-ph.ProxyBaseGoroutines)/float64(rep.Streams), ph.ProxyBaseGoroutines)
+			continue
+		}
 		rss := (ph.PeakRSSMB - ph.BaseRSSMB) - (d.PeakRSSMB - d.BaseRSSMB)
 		g := (ph.PeakGoroutines - ph.BaseGoroutines) - (d.PeakGoroutines - d.BaseGoroutines)
 		fmt.Fprintf(w, "chatproxy share on %s (its phase − direct phase): RSS %+.0f MB (%.1f KB per stream), goroutines %+d (%.1f per stream)\n",
@@ -280,5 +324,17 @@ func (rep *StreamsReport) WriteText(w io.Writer) {
 	}
 	if rep.Failed() {
 		fmt.Fprintf(w, "FAILED: a phase lost more than %.1f%% of its streams\n", 100*MaxErrorRate)
+	}
+}
+
+// midwayProfile is the heap snapshot taken midway: of this process, or of the chatproxy child.
+func midwayProfile(p *proxy, heapProf *profiler, engine string, o StreamsOptions) func() {
+	if p.child == nil || o.MemProfile == "" {
+		return heapProf.heapSnapshot(engine, o.Streams)
+	}
+	return func() {
+		if err := p.childHeapProfile(o.MemProfile); err != nil {
+			fmt.Fprintln(os.Stderr, "chatbench:", err)
+		}
 	}
 }

@@ -63,6 +63,9 @@ type UpstreamTimeouts struct {
 	// (CHATPROXY_UPSTREAM_BREAKER_FAILURES, CHATPROXY_UPSTREAM_BREAKER_OPEN_FOR).
 	BreakerFailures int
 	BreakerOpenFor  time.Duration
+	// H2C: configured (trusted) http:// webhooks are called over HTTP/2 without TLS
+	// (CHATPROXY_UPSTREAM_H2C), for n8n behind a reverse proxy that speaks it.
+	H2C bool
 }
 
 // Site is one shop using this deployment.

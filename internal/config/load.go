@@ -161,6 +161,7 @@ func Load(look Lookup) (Config, error) {
 	c.Upstream.MaxConcurrent = r.integer("CHATPROXY_UPSTREAM_MAX_CONCURRENT", c.Upstream.MaxConcurrent)
 	c.Upstream.BreakerFailures = r.integer("CHATPROXY_UPSTREAM_BREAKER_FAILURES", c.Upstream.BreakerFailures)
 	c.Upstream.BreakerOpenFor = r.duration("CHATPROXY_UPSTREAM_BREAKER_OPEN_FOR", c.Upstream.BreakerOpenFor)
+	c.Upstream.H2C = r.boolean("CHATPROXY_UPSTREAM_H2C", false)
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 
 	sites, err := r.sites()

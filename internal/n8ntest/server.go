@@ -22,6 +22,7 @@ import (
 // Request is one request as the fake received it.
 type Request struct {
 	Method   string
+	Proto    string // "HTTP/1.1" or "HTTP/2.0"
 	Path     string
 	Scenario string
 	Header   http.Header
@@ -45,6 +46,7 @@ type Server struct {
 	chunks     atomic.Int64
 	chunkDelay atomic.Int64 // nanoseconds
 	record     bool
+	h2c        bool
 	verify     func(token string) (map[string]any, error)
 	count      atomic.Int64
 
@@ -69,6 +71,10 @@ func WithChunkDelay(d time.Duration) Option { return func(s *Server) { s.chunkDe
 
 // WithoutRecording keeps only the request count, for benchmarks.
 func WithoutRecording() Option { return func(s *Server) { s.record = false } }
+
+// WithH2C makes the plain-HTTP fake also accept HTTP/2 without TLS (prior knowledge), as a
+// reverse proxy in front of n8n may: many calls share one connection.
+func WithH2C() Option { return func(s *Server) { s.h2c = true } }
 
 // WithHS256 makes the fake require a JWT signed with secret, algorithm pinned to HS256.
 func WithHS256(secret []byte) Option {
@@ -99,6 +105,11 @@ func start(useTLS bool, opts []Option) *Server {
 		panic("n8ntest: listen: " + err.Error())
 	}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 10 * time.Second}
+	if s.h2c && !useTLS {
+		s.srv.Protocols = new(http.Protocols)
+		s.srv.Protocols.SetHTTP1(true)
+		s.srv.Protocols.SetUnencryptedHTTP2(true)
+	}
 	scheme := "http"
 	if useTLS {
 		cert, pool := selfSignedCert()
@@ -212,6 +223,7 @@ func (s *Server) capture(r *http.Request) Request {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 	rec := Request{
 		Method:   r.Method,
+		Proto:    r.Proto,
 		Path:     r.URL.Path,
 		Scenario: s.scenarioFor(r.URL.Path),
 		Header:   r.Header.Clone(),

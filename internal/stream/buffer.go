@@ -68,11 +68,13 @@ type Memory struct {
 	once    sync.Once
 }
 
+// reply holds events, not rendered frames: a frame is rendered when a subscriber reads it
+// (normally once). Keeping both doubled the memory of every running reply (≈ 300 B per
+// event), which decides how many long streams fit in a replica's memory.
 type reply struct {
 	mu       sync.Mutex
 	alias    string
 	owner    string
-	frames   [][]byte
 	events   []Event
 	first    uint64 // offset of events[0]
 	next     uint64 // next offset to assign
@@ -137,14 +139,12 @@ func (m *Memory) Append(_ context.Context, replyID string, e Event) (Event, erro
 	defer r.mu.Unlock()
 	e.Offset = r.next
 	r.next++
-	frame := e.Frame(m.epoch)
-	r.frames = append(r.frames, frame)
 	r.events = append(r.events, e)
-	r.bytes += len(frame)
-	for r.bytes > m.opts.MaxBytesPerReply && len(r.frames) > 1 {
-		r.bytes -= len(r.frames[0])
-		r.frames[0], r.events[0] = nil, Event{}
-		r.frames, r.events = r.frames[1:], r.events[1:]
+	r.bytes += e.size()
+	for r.bytes > m.opts.MaxBytesPerReply && len(r.events) > 1 {
+		r.bytes -= r.events[0].size()
+		r.events[0] = Event{}
+		r.events = r.events[1:]
 		r.first++
 	}
 	if r.first == 0 {
@@ -257,10 +257,10 @@ func (s *memSub) Next(ctx context.Context) (Event, []byte, bool, error) {
 			return Event{}, nil, false, ErrGone // fell behind the size bound
 		}
 		if idx := int(s.next - max(s.r.first, 1)); idx >= 0 && idx < len(s.r.events) {
-			e, f := s.r.events[idx], s.r.frames[idx]
+			e := s.r.events[idx]
 			s.r.mu.Unlock()
 			s.next++
-			return e, f, false, nil
+			return e, e.Frame(s.epoch), false, nil
 		}
 		if s.r.done {
 			s.r.mu.Unlock()

@@ -41,6 +41,11 @@ func (e Event) Data() []byte {
 	return b
 }
 
+// size approximates the event's frame length, for buffer bounds, without rendering it.
+func (e Event) size() int {
+	return 64 + len(e.Type) + len(e.Content) + len(e.MessageID) + len(e.UserMessageID) + len(e.Code) + len(e.Status)
+}
+
 // Frame renders the event as a complete SSE frame with its id.
 func (e Event) Frame(epoch string) []byte { return RenderFrame(epoch, e.Offset, e.Data()) }
 

@@ -31,6 +31,11 @@ type Options struct {
 	// AllowPrivateUntrusted lets untrusted targets reach private and loopback addresses
 	// (development only). https is still required.
 	AllowPrivateUntrusted bool
+	// H2C makes trusted http:// targets use HTTP/2 without TLS (prior knowledge), for n8n behind
+	// a reverse proxy that speaks it: every call is a stream on a few shared connections instead
+	// of a connection (two goroutines, buffers, a file descriptor) of its own. Trusted https
+	// targets then must speak HTTP/2 too (no HTTP/1.1 fallback); untrusted ones are unaffected.
+	H2C bool
 
 	MaxConcurrentPerSite int           // (64) calls in flight per site
 	ConcurrencyWait      time.Duration // (2 s) wait for a free slot before CodeBusy
@@ -100,7 +105,9 @@ func NewClient(opts Options) *Client {
 		opts:  opts,
 		sites: &siteGuards{opts: opts, sites: make(map[string]*siteGuard)},
 		readers: sync.Pool{New: func() any {
-			return bufio.NewReaderSize(nil, 4<<10)
+			// 1 KiB: n8n's lines are a few hundred bytes and the transport buffers the socket
+			// already; longer lines are joined by lineReader. Every running reply holds one.
+			return bufio.NewReaderSize(nil, 1<<10)
 		}},
 	}
 	if opts.Transport != nil {
@@ -108,8 +115,8 @@ func NewClient(opts Options) *Client {
 		c.untrusted = c.trusted
 		return c
 	}
-	trusted := newTransport(opts, false)
-	untrusted := newTransport(opts, !opts.AllowPrivateUntrusted)
+	trusted := newTransport(opts, false, opts.H2C)
+	untrusted := newTransport(opts, !opts.AllowPrivateUntrusted, false)
 	c.transports = []*http.Transport{trusted, untrusted}
 	var trustedRT http.RoundTripper = trusted
 	if opts.WrapTransport != nil {

@@ -2,7 +2,9 @@ package upstream_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,5 +254,45 @@ func TestCallBadTargets(t *testing.T) {
 	target.Format = "xml"
 	if got := call(t.Context(), c, target, testRequest()); code(got.err) != upstream.CodeBadRequest || got.err.Sent {
 		t.Errorf("unknown format: %+v", got.err)
+	}
+}
+
+// TestCallH2C: with H2C, trusted http:// calls are HTTP/2 streams sharing connections, and
+// streamed answers arrive intact; without it they are HTTP/1.1.
+func TestCallH2C(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t, n8ntest.WithH2C())
+	for _, tc := range []struct {
+		h2c   bool
+		proto string
+	}{{true, "HTTP/2.0"}, {false, "HTTP/1.1"}} {
+		c := newClient(t, upstream.Options{H2C: tc.h2c})
+		var wg sync.WaitGroup
+		errs := make(chan string, 20)
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got := call(t.Context(), c, trustedTarget(fake.URLFor(n8ntest.ScenarioStream)), fullRequest())
+				if got.err != nil || got.text != n8ntest.StreamText(20) {
+					errs <- fmt.Sprintf("h2c=%v: %q %v", tc.h2c, got.text, got.err)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
+		}
+		if rec, _ := fake.Last(); rec.Proto != tc.proto {
+			t.Errorf("h2c=%v: the fake saw %s, want %s", tc.h2c, rec.Proto, tc.proto)
+		}
+	}
+	// Untrusted targets never use it: they must be https, and keep HTTP/1.1 fallback.
+	c := newClient(t, upstream.Options{H2C: true})
+	target := trustedTarget(fake.URLFor(n8ntest.ScenarioStream))
+	target.Trusted = false
+	if got := call(t.Context(), c, target, fullRequest()); code(got.err) != upstream.CodeUnreachable {
+		t.Errorf("untrusted http:// target with H2C: %v, want unreachable", got.err)
 	}
 }

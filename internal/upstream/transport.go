@@ -15,14 +15,14 @@ import (
 
 // newTransport builds one pooled transport. guarded transports refuse non-public addresses at dial
 // time and ignore proxy settings (a proxy would make the guard check the proxy, not the target).
-func newTransport(opts Options, guarded bool) *http.Transport {
+func newTransport(opts Options, guarded, h2c bool) *http.Transport {
 	dialer := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
 	proxy := http.ProxyFromEnvironment
 	if guarded {
 		dialer.Control = guardControl
 		proxy = nil
 	}
-	return &http.Transport{
+	t := &http.Transport{
 		Proxy:                 proxy,
 		DialContext:           dialer.DialContext,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: opts.RootCAs},
@@ -34,6 +34,13 @@ func newTransport(opts Options, guarded bool) *http.Transport {
 		ResponseHeaderTimeout: opts.FirstByteTimeout + time.Second, // backstop; the per-call timer rules
 		ExpectContinueTimeout: 0,
 	}
+	if h2c {
+		// Without HTTP1 in the set, http:// URLs use unencrypted HTTP/2 and https:// ones HTTP/2.
+		t.Protocols = new(http.Protocols)
+		t.Protocols.SetHTTP2(true)
+		t.Protocols.SetUnencryptedHTTP2(true)
+	}
+	return t
 }
 
 // newHTTPClient wraps rt so redirects are never followed: a 3xx is returned as the response and
