@@ -85,7 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o.Progress = func(msg string) { fmt.Fprintln(stderr, "chatbench:", msg) }
 	if *soak > 0 {
 		return runSoak(ctx, bench.SoakOptions{Engine: o.Engines[len(o.Engines)-1], Rate: *rate, Duration: *soak, Chunks: o.Chunks,
-			PostgresURL: o.PostgresURL, RedisURL: o.RedisURL, Sample: max(*soak/120, time.Second), Progress: stderr}, stdout, stderr)
+			PostgresURL: o.PostgresURL, RedisURL: o.RedisURL, Sample: max(*soak/120, time.Second), Progress: stderr,
+			CPUProfile: o.CPUProfile}, stdout, stderr)
 	}
 	if *streams > 0 {
 		chunksSet := false

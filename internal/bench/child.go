@@ -27,6 +27,9 @@ import (
 // chatproxy's, and each process stays under the open-file limit.
 const ChildFlag = "-serve-child"
 
+// childCPUProfileEnv names the file a child writes its CPU profile to (its whole life).
+const childCPUProfileEnv = "CHATBENCH_CHILD_CPUPROFILE"
+
 // childStats are the peaks a child proxy reported, and its process id.
 type childStats struct {
 	pid int
@@ -72,6 +75,9 @@ func startChildProxy(ctx context.Context, spec proxySpec) (*proxy, error) {
 	cmd := exec.Command(self, ChildFlag, path)
 	cmd.Stderr = os.Stderr
 	cmd.Env = os.Environ()
+	if spec.childCPUProfile != "" {
+		cmd.Env = append(cmd.Env, childCPUProfileEnv+"="+spec.childCPUProfile)
+	}
 	for k, v := range spec.settings { // Go runtime settings (GOMEMLIMIT, GOGC) act on the process
 		if strings.HasPrefix(k, "GO") {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -139,6 +145,13 @@ func ServeChild(ctx context.Context, path string, stdin io.Reader, stdout io.Wri
 	if err := config.EnsureSecrets(&c); err != nil {
 		return err
 	}
+	if path := os.Getenv(childCPUProfileEnv); path != "" {
+		stop, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { _, _ = io.Copy(io.Discard, stdin); cancel() }()
@@ -148,10 +161,13 @@ func ServeChild(ctx context.Context, path string, stdin io.Reader, stdout io.Wri
 	}
 	defer p.close()
 	fmt.Fprintln(stdout, "listening", p.url)
-	// SIGUSR1 writes a heap profile next to the settings file (the parent's -memprofile).
-	usr1 := make(chan os.Signal, 1)
+	// SIGUSR1 writes a heap profile next to the settings file (the parent's -memprofile);
+	// SIGUSR2 a goroutine summary (goroutines.txt), to see where streams wait.
+	usr1, usr2 := make(chan os.Signal, 1), make(chan os.Signal, 1)
 	signal.Notify(usr1, syscall.SIGUSR1)
+	signal.Notify(usr2, syscall.SIGUSR2)
 	defer signal.Stop(usr1)
+	defer signal.Stop(usr2)
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	var m runtime.MemStats
@@ -168,6 +184,10 @@ func ServeChild(ctx context.Context, path string, stdin io.Reader, stdout io.Wri
 		case <-usr1:
 			if err := writeHeapProfile(filepath.Join(filepath.Dir(path), "heap.out")); err != nil {
 				fmt.Fprintln(os.Stderr, "chatbench child: heap profile:", err)
+			}
+		case <-usr2:
+			if err := writeGoroutines(filepath.Join(filepath.Dir(path), "goroutines.txt")); err != nil {
+				fmt.Fprintln(os.Stderr, "chatbench child: goroutines:", err)
 			}
 		case <-tick.C:
 		}
@@ -190,6 +210,26 @@ func writeHeapProfile(path string) error {
 	}
 	runtime.GC()
 	return errors.Join(pprof.WriteHeapProfile(f), f.Close())
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+func writeGoroutines(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(pprof.Lookup("goroutine").WriteTo(f, 1), f.Close())
 }
 
 // heapProfile asks the child for a heap profile and copies it to dst.

@@ -56,12 +56,13 @@ func startFake(ctx context.Context, chunks int, delay time.Duration, extra ...n8
 
 // proxySpec is what a benchmarked chatproxy differs in.
 type proxySpec struct {
-	engine      string // EngineSQLite or EnginePostgres
-	pgAdminURL  string
-	redisURL    string // "" = in-memory limiter
-	fakeURL     string
-	maxUpstream int               // CHATPROXY_UPSTREAM_MAX_CONCURRENT; 0 keeps the default
-	settings    map[string]string // extra settings, applied last
+	engine          string // EngineSQLite or EnginePostgres
+	pgAdminURL      string
+	redisURL        string // "" = in-memory limiter
+	fakeURL         string
+	maxUpstream     int               // CHATPROXY_UPSTREAM_MAX_CONCURRENT; 0 keeps the default
+	settings        map[string]string // extra settings, applied last
+	childCPUProfile string            // split runs: the child writes its CPU profile here
 }
 
 // proxy is a running chatproxy built by internal/app and served on 127.0.0.1:0.

@@ -23,6 +23,7 @@ type SoakOptions struct {
 	PostgresURL string
 	RedisURL    string
 	Sample      time.Duration // how often resources are sampled
+	CPUProfile  string        // CPU profile of the whole soak ("" = none)
 	Progress    io.Writer
 }
 
@@ -53,6 +54,13 @@ func RunSoak(ctx context.Context, o SoakOptions) (*SoakReport, error) {
 		return nil, err
 	}
 	defer p.close()
+	if o.CPUProfile != "" {
+		stop, err := startCPUProfile(o.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 	inflight := 4 * o.Rate
 	pool := newVisitorPool(inflight, 64, p.url, fake.URL+webhookPath, n8ntest.StreamText(o.Chunks))
 	defer pool.close()

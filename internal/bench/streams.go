@@ -119,12 +119,17 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 			spec.settings["CHATPROXY_UPSTREAM_H2C"] = "true"
 			start = startChildProxy
 		}
+		var window func(bool)
+		if o.Split && cpuProf.path != "" { // the child profiles itself, start to stop
+			spec.childCPUProfile = cpuProf.pathFor(engine, o.Streams)
+		} else {
+			window = cpuProf.window(engine, o.Streams)
+		}
 		p, err := start(ctx, spec)
 		if err != nil {
 			return nil, fmt.Errorf("start chatproxy (%s): %w", engine, err)
 		}
 		o.progress("chatproxy %s: %d streams", engine, o.Streams)
-		window := cpuProf.window(engine, o.Streams)
 		if window != nil {
 			window(true)
 		}

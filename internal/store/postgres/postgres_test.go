@@ -98,3 +98,67 @@ func TestPoolConfig(t *testing.T) {
 		t.Errorf("bad URL: err = %v; want an error that hides the password", err)
 	}
 }
+
+// TestSessionStartPlan guards the session start against plans that read every session or
+// visitor of the site: with a few thousand sessions and no planner statistics (autovacuum off,
+// as on the CI machine), the generic plan of the statement must use only the visitor and
+// fingerprint indexes. Such a plan made the 300 exchanges/s soak fall behind after 30 s.
+func TestSessionStartPlan(t *testing.T) {
+	t.Parallel()
+	s := open(t, storetest.NewPostgresURL(t), store.PlainCipher{})
+	ctx, now := t.Context(), time.Now()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpsertSite(ctx, store.Site{ID: "shop", Name: "Shop", Config: []byte(`{}`), CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `ALTER TABLE visitors SET (autovacuum_enabled = off);
+		ALTER TABLE sessions SET (autovacuum_enabled = off);
+		INSERT INTO visitors (id, site_id, fingerprint_hash, first_seen, last_seen)
+			SELECT 'v' || i, 'shop', CASE WHEN i % 2 = 0 THEN 'fp' || i ELSE '' END, now(), now() FROM generate_series(1, 5000) i;
+		INSERT INTO sessions (id, site_id, visitor_id, created_at, last_seen, expires_at, user_agent_enc, page_url_enc)
+			SELECT 's' || i, 'shop', 'v' || i, now(), now(), now(), '', '' FROM generate_series(1, 5000) i`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `PREPARE start_plan AS `+startSession); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF) EXECUTE start_plan('v-new', 'shop', 'fp2', now(), now(),
+		's-new', now(), now(), now(), '', '\x'::bytea, '\x'::bytea)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"sessions_site_last_seen", "visitors_site_last_seen", "Seq Scan"} {
+		if strings.Contains(plan.String(), bad) {
+			t.Errorf("the session start plan uses %s:\n%s", bad, plan.String())
+		}
+	}
+	if !strings.Contains(plan.String(), "visitors_fingerprint") {
+		t.Errorf("the fingerprint match does not use visitors_fingerprint:\n%s", plan.String())
+	}
+}

@@ -64,10 +64,15 @@ ON CONFLICT (id) DO UPDATE SET
     fingerprint_hash = CASE WHEN excluded.fingerprint_hash <> '' THEN excluded.fingerprint_hash ELSE v.fingerprint_hash END
 WHERE v.site_id = excluded.site_id`
 
-const returningExpr = `EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = v.id AND s.site_id = v.site_id)
+// returningExpr is written so that only the visitor and fingerprint indexes can serve it, with
+// or without planner statistics: a visitor id belongs to one site, so its sessions need no site
+// condition (with one, plans ANDed in sessions_site_last_seen and read every session of the
+// site: the session start slowed down as the table grew), and `o.fingerprint_hash <> ''` lets
+// the partial visitors_fingerprint index match.
+const returningExpr = `EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = v.id)
     OR (v.fingerprint_hash <> '' AND EXISTS (
         SELECT 1 FROM visitors o JOIN sessions s ON s.visitor_id = o.id
-        WHERE o.site_id = v.site_id AND o.fingerprint_hash = v.fingerprint_hash))`
+        WHERE o.site_id = v.site_id AND o.fingerprint_hash = v.fingerprint_hash AND o.fingerprint_hash <> ''))`
 
 const touchVisitor = touchVisitorInsert + `
 RETURNING ` + returningExpr

@@ -61,7 +61,8 @@ func scanSite(r scanner) (store.Site, error) {
 
 // touchVisitor upserts the visitor and, in the same statement, looks for an earlier session of
 // the visitor or of any visitor of the site sharing its (non-empty) fingerprint hash.
-// SQLite's RETURNING does not see the INSERT's alias, hence the full table name.
+// SQLite's RETURNING does not see the INSERT's alias, hence the full table name. Only the
+// visitor and fingerprint indexes can serve it (see the PostgreSQL store's returningExpr).
 const touchVisitor = `INSERT INTO visitors (id, site_id, fingerprint_hash, first_seen, last_seen)
 VALUES (?1, ?2, ?3, ?4, ?5)
 ON CONFLICT (id) DO UPDATE SET
@@ -70,10 +71,11 @@ ON CONFLICT (id) DO UPDATE SET
         ELSE visitors.fingerprint_hash END
 WHERE visitors.site_id = excluded.site_id
 RETURNING
-    EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = visitors.id AND s.site_id = visitors.site_id)
+    EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = visitors.id)
     OR (visitors.fingerprint_hash <> '' AND EXISTS (
         SELECT 1 FROM visitors o JOIN sessions s ON s.visitor_id = o.id
-        WHERE o.site_id = visitors.site_id AND o.fingerprint_hash = visitors.fingerprint_hash))`
+        WHERE o.site_id = visitors.site_id AND o.fingerprint_hash = visitors.fingerprint_hash
+            AND o.fingerprint_hash <> ''))`
 
 // TouchVisitor creates or refreshes the visitor and reports whether it is returning.
 func (s *Store) TouchVisitor(ctx context.Context, v store.Visitor) (bool, error) {
