@@ -67,7 +67,7 @@ WHERE v.site_id = excluded.site_id`
 // returningExpr is written so that only the visitor and fingerprint indexes can serve it, with
 // or without planner statistics: a visitor id belongs to one site, so its sessions need no site
 // condition (with one, plans ANDed in sessions_site_last_seen and read every session of the
-// site: the session start slowed down as the table grew), and `o.fingerprint_hash <> ''` lets
+// site: the session start slowed down as the table grew), and the non-empty fingerprint condition on o lets
 // the partial visitors_fingerprint index match.
 const returningExpr = `EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = v.id)
     OR (v.fingerprint_hash <> '' AND EXISTS (
