@@ -131,7 +131,7 @@ func TestRunDrivesBothEngines(t *testing.T) {
 				r.Exchanges, r.Errors, r.ErrorKinds, r.FirstToken.N, r.Total.N)
 		}
 	}
-	if rep.Failed() || rep.Settings.Limiter != "redis" || len(rep.Targets) != 3 {
+	if rep.Failed() || rep.Settings.Limiter != "redis" || len(rep.Targets) != 6 {
 		t.Fatalf("failed %v, limiter %q, targets %+v", rep.Failed(), rep.Settings.Limiter, rep.Targets)
 	}
 	var text bytes.Buffer

@@ -9,13 +9,15 @@ import (
 	"text/tabwriter"
 )
 
-// The issue's targets, printed next to the results (informational).
-const (
-	targetThroughput = "≥1,000 exchanges/s at 50 concurrent visitors with PostgreSQL (20-chunk answers)"
-	targetAdded      = "≤1 ms added first-token latency (p50) at concurrency 1"
-	// MaxErrorRate is the share of failed exchanges above which a run counts as failed.
-	MaxErrorRate = 0.001
+// The issues' targets, printed next to the results (informational): the core issue's and the
+// stricter ones of the reliability issue.
+var (
+	throughputTargets = []float64{1000, 1500} // exchanges/s, PostgreSQL, 50 visitors
+	addedTargets      = []float64{1, 0.3}     // ms added first-token latency (p50), 1 visitor
 )
+
+// MaxErrorRate is the share of failed exchanges above which a run counts as failed.
+const MaxErrorRate = 0.001
 
 // TargetCheck is one target with its verdict: PASS, MISS or "not measured".
 type TargetCheck struct {
@@ -25,28 +27,43 @@ type TargetCheck struct {
 }
 
 func checkTargets(rep *Report) []TargetCheck {
-	tp := TargetCheck{Target: targetThroughput, Verdict: "not measured", Measured: "no PostgreSQL run at concurrency 50"}
-	if r, ok := rep.find(EnginePostgres, 50); ok {
-		tp.Measured = fmt.Sprintf("%.0f exchanges/s", r.PerSecond)
-		if rep.Settings.Chunks != 20 {
-			tp.Measured += fmt.Sprintf(" (with %d-chunk answers)", rep.Settings.Chunks)
+	var checks []TargetCheck
+	for _, goal := range throughputTargets {
+		tp := TargetCheck{Target: fmt.Sprintf("≥%s exchanges/s at 50 concurrent visitors with PostgreSQL (20-chunk answers)", thousands(goal)),
+			Verdict: "not measured", Measured: "no PostgreSQL run at concurrency 50"}
+		if r, ok := rep.find(EnginePostgres, 50); ok {
+			tp.Measured = fmt.Sprintf("%.0f exchanges/s", r.PerSecond)
+			if rep.Settings.Chunks != 20 {
+				tp.Measured += fmt.Sprintf(" (with %d-chunk answers)", rep.Settings.Chunks)
+			}
+			tp.Verdict = verdict(r.PerSecond >= goal && r.ErrorRate() <= MaxErrorRate)
 		}
-		tp.Verdict = verdict(r.PerSecond >= 1000 && r.ErrorRate() <= MaxErrorRate)
+		checks = append(checks, tp)
 	}
-	checks := []TargetCheck{tp}
-	for _, engine := range []string{EngineSQLite, EnginePostgres} {
-		if r, ok := rep.find(engine, 1); ok {
-			checks = append(checks, TargetCheck{
-				Target:   targetAdded + " (" + engine + ")",
-				Measured: fmt.Sprintf("%+.3f ms", r.AddedFirstTokenP50ms),
-				Verdict:  verdict(r.AddedFirstTokenP50ms <= 1),
-			})
+	for _, goal := range addedTargets {
+		target := fmt.Sprintf("≤%g ms added first-token latency (p50) at concurrency 1", goal)
+		found := false
+		for _, engine := range []string{EngineSQLite, EnginePostgres} {
+			if r, ok := rep.find(engine, 1); ok {
+				found = true
+				checks = append(checks, TargetCheck{Target: target + " (" + engine + ")",
+					Measured: fmt.Sprintf("%+.3f ms", r.AddedFirstTokenP50ms), Verdict: verdict(r.AddedFirstTokenP50ms <= goal)})
+			}
 		}
-	}
-	if len(checks) == 1 {
-		checks = append(checks, TargetCheck{Target: targetAdded, Verdict: "not measured", Measured: "no run at concurrency 1"})
+		if !found {
+			checks = append(checks, TargetCheck{Target: target, Verdict: "not measured", Measured: "no run at concurrency 1"})
+		}
 	}
 	return checks
+}
+
+// thousands writes 1500 as "1,500".
+func thousands(v float64) string {
+	n := int(v)
+	if n < 1000 {
+		return fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%d,%03d", n/1000, n%1000)
 }
 
 func verdict(ok bool) string {
