@@ -50,18 +50,12 @@ func (cs *childStats) rssMB() float64 { return mb(procStatusKBOf(strconv.Itoa(cs
 
 // startChildProxy runs chatproxy as a child process of this binary (ChildFlag) with the same
 // settings startProxy would use.
-func startChildProxy(ctx context.Context, spec proxySpec) (*proxy, error) {
-	p := &proxy{served: make(chan error, 1)}
-	started := false
-	defer func() {
-		if !started {
-			p.close()
-		}
-	}()
-	vars, err := p.prepare(ctx, spec)
+func startChildProxy(ctx context.Context, spec proxySpec) (_ *proxy, err error) {
+	p, vars, err := prepareProxy(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
+	defer p.closeIfFailed(&err)
 	p.dataDir = vars["CHATPROXY_DATA_DIR"]
 	path := filepath.Join(p.dataDir, "settings.json")
 	b, _ := json.Marshal(vars)
@@ -104,7 +98,6 @@ func startChildProxy(ctx context.Context, spec proxySpec) (*proxy, error) {
 	}
 	p.url = strings.TrimPrefix(lines.Text(), "listening ")
 	go p.child.follow(lines)
-	started = true
 	return p, nil
 }
 

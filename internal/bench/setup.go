@@ -83,18 +83,12 @@ type proxy struct {
 
 // startProxy builds the configuration the way the real process does (config.Load from
 // variables plus a sites file) and serves it with app.Serve, labelled side=proxy.
-func startProxy(ctx context.Context, spec proxySpec) (*proxy, error) {
-	p := &proxy{served: make(chan error, 1)}
-	started := false
-	defer func() {
-		if !started {
-			p.close()
-		}
-	}()
-	vars, err := p.prepare(ctx, spec)
+func startProxy(ctx context.Context, spec proxySpec) (_ *proxy, err error) {
+	p, vars, err := prepareProxy(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
+	defer p.closeIfFailed(&err)
 	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		return nil, err
@@ -106,11 +100,28 @@ func startProxy(ctx context.Context, spec proxySpec) (*proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	started = true
 	return p, nil
 }
 
-// prepare makes the proxy's data directory, database and settings; cleanups undo them.
+// prepareProxy makes a proxy's data directory, database and settings (its cleanups undo them,
+// and run at once when preparing fails).
+func prepareProxy(ctx context.Context, spec proxySpec) (*proxy, map[string]string, error) {
+	p := &proxy{served: make(chan error, 1)}
+	vars, err := p.prepare(ctx, spec)
+	if err != nil {
+		p.close()
+		return nil, nil, err
+	}
+	return p, vars, nil
+}
+
+// closeIfFailed closes p when the start that made it ends with an error.
+func (p *proxy) closeIfFailed(err *error) {
+	if *err != nil {
+		p.close()
+	}
+}
+
 func (p *proxy) prepare(ctx context.Context, spec proxySpec) (map[string]string, error) {
 	dir, err := os.MkdirTemp("", "chatbench-*")
 	if err != nil {

@@ -115,7 +115,8 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 			fakeURL: fake.URL, maxUpstream: o.Streams + defaultUpstreamCap}
 		start := startProxy
 		if o.Split {
-			spec.settings = maps.Clone(o.Settings)
+			spec.settings = map[string]string{}
+			maps.Copy(spec.settings, o.Settings)
 			spec.settings["CHATPROXY_UPSTREAM_H2C"] = "true"
 			start = startChildProxy
 		}

@@ -112,6 +112,22 @@ func TestStreamWriteDelay(t *testing.T) {
 	}
 }
 
+func TestUpstreamH2C(t *testing.T) {
+	for value, want := range map[string]bool{"": false, "true": true, "false": false} {
+		m := map[string]string{"N8N_WEBHOOK_URL": "http://n8n:5678/webhook/x", "ALLOWED_ORIGINS": "https://shop.com",
+			"SESSION_SECRET_KEY": secret32, "CHATPROXY_UPSTREAM_H2C": value}
+		c, err := Load(env(m))
+		if err != nil || c.Upstream.H2C != want {
+			t.Errorf("CHATPROXY_UPSTREAM_H2C=%q: %v, %v; want %v", value, c.Upstream.H2C, err, want)
+		}
+	}
+	bad := map[string]string{"N8N_WEBHOOK_URL": "http://n8n:5678/webhook/x", "ALLOWED_ORIGINS": "https://shop.com",
+		"SESSION_SECRET_KEY": secret32, "CHATPROXY_UPSTREAM_H2C": "sometimes"}
+	if _, err := Load(env(bad)); err == nil || !strings.Contains(err.Error(), "CHATPROXY_UPSTREAM_H2C") {
+		t.Errorf("CHATPROXY_UPSTREAM_H2C=sometimes: err = %v, want one naming the setting", err)
+	}
+}
+
 func TestSitesFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sites.yaml")
