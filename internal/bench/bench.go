@@ -7,6 +7,7 @@ package bench
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -178,7 +179,7 @@ func settingsOf(o Options) Settings {
 type profiler struct {
 	path  string
 	multi bool
-	file  *os.File
+	stop  func() // ends the CPU profile being written
 	err   error
 }
 
@@ -189,24 +190,15 @@ func (p *profiler) window(engine string, c int) func(bool) {
 	path := p.pathFor(engine, c)
 	return func(open bool) {
 		if !open {
-			if p.file != nil {
-				pprof.StopCPUProfile()
-				p.keep(p.file.Close())
-				p.file = nil
+			if p.stop != nil {
+				p.stop()
+				p.stop = nil
 			}
 			return
 		}
-		f, err := os.Create(path)
-		if err != nil {
-			p.keep(err)
-			return
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			p.keep(err)
-			_ = f.Close()
-			return
-		}
-		p.file = f
+		stop, err := startCPUProfile(path)
+		p.keep(err)
+		p.stop = stop
 	}
 }
 
@@ -217,16 +209,7 @@ func (p *profiler) heapSnapshot(engine string, c int) func() {
 		return nil
 	}
 	path := p.pathFor(engine, c)
-	return func() {
-		f, err := os.Create(path)
-		if err != nil {
-			p.keep(err)
-			return
-		}
-		runtime.GC()
-		p.keep(pprof.Lookup("heap").WriteTo(f, 0))
-		p.keep(f.Close())
-	}
+	return func() { p.keep(writeHeapProfile(path)) }
 }
 
 func (p *profiler) pathFor(engine string, c int) string {
@@ -241,4 +224,36 @@ func (p *profiler) keep(err error) {
 	if p.err == nil && err != nil {
 		p.err = err
 	}
+}
+
+// startCPUProfile writes this process's CPU profile to path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
+}
+
+// writeHeapProfile writes what is live after a GC, and every allocation so far, to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	return errors.Join(pprof.WriteHeapProfile(f), f.Close())
+}
+
+// writeGoroutines writes a summary of this process's goroutines (grouped by stack) to path.
+func writeGoroutines(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(pprof.Lookup("goroutine").WriteTo(f, 1), f.Close())
 }

@@ -12,14 +12,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
-
-	"github.com/chatproxy/chatproxy/internal/config"
 )
 
 // ChildFlag is the hidden chatbench flag that runs only chatproxy, in a process of its own,
@@ -131,11 +128,8 @@ func ServeChild(ctx context.Context, path string, stdin io.Reader, stdout io.Wri
 	if _, err := raiseFileLimit(1 << 20); err != nil {
 		return err
 	}
-	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	c, err := loadConfig(vars)
 	if err != nil {
-		return err
-	}
-	if err := config.EnsureSecrets(&c); err != nil {
 		return err
 	}
 	if path := os.Getenv(childCPUProfileEnv); path != "" {
@@ -196,36 +190,7 @@ func procStatusKBOf(pid, name string) uint64 {
 	return statusField(b, name)
 }
 
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	runtime.GC()
-	return errors.Join(pprof.WriteHeapProfile(f), f.Close())
-}
-
-func startCPUProfile(path string) (stop func(), err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		_ = f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
-}
-
-func writeGoroutines(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	return errors.Join(pprof.Lookup("goroutine").WriteTo(f, 1), f.Close())
-}
-
-// heapProfile asks the child for a heap profile and copies it to dst.
+// childHeapProfile asks the child for a heap profile and copies it to dst.
 func (p *proxy) childHeapProfile(dst string) error {
 	src := filepath.Join(p.dataDir, "heap.out")
 	_ = os.Remove(src)

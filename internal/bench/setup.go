@@ -89,11 +89,8 @@ func startProxy(ctx context.Context, spec proxySpec) (_ *proxy, err error) {
 		return nil, err
 	}
 	defer p.closeIfFailed(&err)
-	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	c, err := loadConfig(vars)
 	if err != nil {
-		return nil, err
-	}
-	if err := config.EnsureSecrets(&c); err != nil {
 		return nil, err
 	}
 	labelled(ctx, sideProxy, func(ctx context.Context) { err = p.serve(ctx, c) })
@@ -101,6 +98,16 @@ func startProxy(ctx context.Context, spec proxySpec) (_ *proxy, err error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// loadConfig reads chatproxy's configuration from vars, as the real process reads its
+// environment, and fills in the secrets it would generate.
+func loadConfig(vars map[string]string) (config.Config, error) {
+	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		return config.Config{}, err
+	}
+	return c, config.EnsureSecrets(&c)
 }
 
 // prepareProxy makes a proxy's data directory, database and settings (its cleanups undo them,

@@ -339,7 +339,7 @@ func midwayProfile(p *proxy, heapProf *profiler, engine string, o StreamsOptions
 		return heapProf.heapSnapshot(engine, o.Streams)
 	}
 	return func() {
-		if err := p.childHeapProfile(o.MemProfile); err != nil {
+		if err := p.childHeapProfile(heapProf.pathFor(engine, o.Streams)); err != nil {
 			fmt.Fprintln(os.Stderr, "chatbench:", err)
 		}
 	}
