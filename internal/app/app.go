@@ -214,9 +214,9 @@ func (a *App) newLimiter(ctx context.Context) (ratelimit.Limiter, *redis.Client,
 	return fb, rdb, nil
 }
 
-// newReplyBuffer keeps reply events in Redis Streams when REDIS_URL is set (a visitor resumes on
-// any replica), with this process's memory as the fallback for replies started while Redis is
-// down; in memory only otherwise.
+// newReplyBuffer keeps reply events in memory; with REDIS_URL they are also copied to Redis
+// Streams in batches (a visitor resumes on any replica), with this process's memory alone as the
+// fallback for replies started while Redis is down.
 func (a *App) newReplyBuffer() stream.Buffer {
 	local := stream.NewMemory(stream.MemoryOptions{})
 	if a.Config.RedisURL == "" {
@@ -225,10 +225,16 @@ func (a *App) newReplyBuffer() stream.Buffer {
 	opt, _ := redis.ParseURL(a.Config.RedisURL) // validated by newLimiter
 	opt.ContextTimeoutEnabled = true
 	opt.DialerRetries = 1
-	opt.PoolSize = 64 // appends of many concurrent replies; waiting readers hold no connection
+	opt.PoolSize = 64 // reply starts and remote reads; the copy to Redis uses one connection at a time
 	rdb := redis.NewClient(opt)
 	a.closers = append(a.closers, func() { _ = rdb.Close() })
-	remote := redisbuf.New(rdb, a.Config.RedisPrefix+"sb:", redisbuf.Options{Timeout: time.Second})
+	remote := redisbuf.NewTiered(rdb, a.Config.RedisPrefix+"sb:", redisbuf.TieredOptions{
+		Remote: redisbuf.Options{Timeout: time.Second},
+		OnCopyError: func(err error) {
+			a.Metrics.Errors.WithLabelValues("reply_buffer_copy").Inc()
+			a.Log.Warn("copying replies to redis failed; retrying (resume on other replicas waits)", "err", err)
+		},
+	})
 	return stream.NewFallback(remote, local, 5*time.Minute, func(err error) {
 		a.Metrics.Errors.WithLabelValues("reply_buffer_fallback").Inc()
 		a.Log.Warn("reply kept in this replica's memory: redis failed", "err", err)

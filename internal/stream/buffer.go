@@ -73,6 +73,7 @@ type Memory struct {
 // event), which decides how many long streams fit in a replica's memory.
 type reply struct {
 	mu       sync.Mutex
+	epoch    string
 	alias    string
 	owner    string
 	events   []Event
@@ -109,15 +110,23 @@ func NewEpoch() string {
 }
 
 func (m *Memory) Start(_ context.Context, replyID, alias, owner string) (string, error) {
+	return m.StartEpoch(replyID, alias, owner, m.epoch), nil
+}
+
+// StartEpoch is Start with the reply's epoch chosen by the caller: a buffer that keeps a copy
+// of the reply elsewhere (Redis) gives both copies one epoch, so a position taken from either
+// is valid in the other. It returns the epoch of the reply (the first one if it existed).
+func (m *Memory) StartEpoch(replyID, alias, owner, epoch string) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.replies[replyID]; !ok {
-		m.replies[replyID] = &reply{alias: alias, owner: owner, next: 1, changed: make(chan struct{}), started: time.Now()}
-		if alias != "" {
-			m.aliases[alias] = replyID
-		}
+	if r, ok := m.replies[replyID]; ok {
+		return r.epoch
 	}
-	return m.epoch, nil
+	m.replies[replyID] = &reply{epoch: epoch, alias: alias, owner: owner, next: 1, changed: make(chan struct{}), started: time.Now()}
+	if alias != "" {
+		m.aliases[alias] = replyID
+	}
+	return epoch
 }
 
 func (m *Memory) get(replyID string) (*reply, error) {
@@ -187,7 +196,7 @@ func (m *Memory) Subscribe(_ context.Context, replyID, owner string, from Positi
 	if r.owner != owner {
 		return nil, ErrUnknownReply
 	}
-	if from.Epoch != "" && from.Epoch != m.epoch {
+	if from.Epoch != "" && from.Epoch != r.epoch {
 		return nil, ErrGone
 	}
 	r.mu.Lock()
@@ -195,7 +204,27 @@ func (m *Memory) Subscribe(_ context.Context, replyID, owner string, from Positi
 	if first := max(r.first, 1); from.Offset+1 < first && len(r.events) > 0 {
 		return nil, ErrGone
 	}
-	return &memSub{r: r, epoch: m.epoch, next: from.Offset + 1}, nil
+	return &memSub{r: r, epoch: r.epoch, next: from.Offset + 1}, nil
+}
+
+// Since copies, without waiting, up to limit events after offset after (fewer when the size
+// bound dropped some: the first returned may then be later than after+1), and reports whether
+// the reply finished with nothing left after them. It is how a write-behind copies a reply.
+func (m *Memory) Since(replyID string, after uint64, limit int) (events []Event, done bool, err error) {
+	r, err := m.get(replyID)
+	if err != nil {
+		return nil, false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	idx := 0
+	if len(r.events) > 0 && after >= r.first {
+		idx = int(after - r.first + 1)
+	}
+	idx = min(idx, len(r.events))
+	end := min(idx+limit, len(r.events))
+	events = append([]Event(nil), r.events[idx:end]...)
+	return events, r.done && end == len(r.events), nil
 }
 
 // Close stops the sweeper.

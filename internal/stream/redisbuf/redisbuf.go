@@ -121,26 +121,32 @@ func fail(ctx context.Context, op string, err error) error {
 }
 
 // Start registers a reply with a fresh random epoch, or returns the epoch of the existing one.
-// One round trip: the alias SET and the start script share a pipeline. The script goes as EVAL
-// (a pipeline cannot fall back from EVALSHA); Start runs once per reply, so its size does not
-// matter.
 func (b *Buffer) Start(ctx context.Context, replyID, alias, owner string) (string, error) {
+	epoch, _, err := b.start(ctx, replyID, alias, owner)
+	return epoch, err
+}
+
+// start is Start that also reports whether this call created the reply (the script kept the
+// epoch proposed here). One round trip: the alias SET and the start script share a pipeline.
+// The script goes as EVAL (a pipeline cannot fall back from EVALSHA); it runs once per reply,
+// so its size does not matter.
+func (b *Buffer) start(ctx context.Context, replyID, alias, owner string) (epoch string, created bool, err error) {
 	cctx, cancel := b.call(ctx)
 	defer cancel()
 	pipe := b.client.Pipeline()
 	if alias != "" {
 		pipe.Set(cctx, b.aliasKey(alias), replyID, b.opts.MaxAge)
 	}
+	proposed := stream.NewEpoch()
 	keys := []string{b.metaKey(replyID)}
-	cmd := startScript.Eval(cctx, pipe, keys, stream.NewEpoch(), owner, alias, b.opts.MaxAge.Milliseconds())
+	cmd := startScript.Eval(cctx, pipe, keys, proposed, owner, alias, b.opts.MaxAge.Milliseconds())
 	if _, err := pipe.Exec(cctx); err != nil {
-		return "", fail(ctx, "start", err)
+		return "", false, fail(ctx, "start", err)
 	}
-	epoch, err := cmd.Text()
-	if err != nil {
-		return "", fail(ctx, "start", err)
+	if epoch, err = cmd.Text(); err != nil {
+		return "", false, fail(ctx, "start", err)
 	}
-	return epoch, nil
+	return epoch, epoch == proposed, nil
 }
 
 // Append assigns the next offset and stores the event in one script call (one round trip).
