@@ -34,7 +34,7 @@ var _ stream.Buffer = (*Tiered)(nil)
 
 // TieredOptions configure both copies.
 type TieredOptions struct {
-	Remote Options             // the Redis copy (keys, bounds, timeouts)
+	Remote Options              // the Redis copy (keys, bounds, timeouts)
 	Local  stream.MemoryOptions // the memory copy of the replies this replica runs
 	// OnCopyError, if set, is called when copying to Redis fails after having worked (once per
 	// outage, not once per retry).
