@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/chatproxy/chatproxy/internal/app"
 )
 
 // ChildFlag is the hidden chatbench flag that runs only chatproxy, in a process of its own,
@@ -132,6 +134,8 @@ func ServeChild(ctx context.Context, path string, stdin io.Reader, stdout io.Wri
 	if err != nil {
 		return err
 	}
+	// The child is chatproxy alone, as `chatproxy serve` runs it: CHATPROXY_MEMORY_LIMIT applies.
+	app.ApplyMemoryLimit(c, app.NewLogger(c, os.Stderr))
 	if path := os.Getenv(childCPUProfileEnv); path != "" {
 		stop, err := startCPUProfile(path)
 		if err != nil {

@@ -92,6 +92,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	for _, w := range c.Warnings {
 		log.Warn(w)
 	}
+	app.ApplyMemoryLimit(c, log)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	a, err := app.New(ctx, c, log)

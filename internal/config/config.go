@@ -42,6 +42,10 @@ type Config struct {
 	// syscall and one browser wake-up per burst). CHATPROXY_STREAM_WRITE_DELAY; 0 = off.
 	StreamWriteDelay time.Duration
 	Upstream         UpstreamTimeouts
+	// MemoryLimit is Go's soft memory limit in bytes (CHATPROXY_MEMORY_LIMIT, e.g. 900MiB):
+	// 0 = 90 % of the container's memory limit when there is one, -1 (off) = none. GOMEMLIMIT,
+	// when set, wins.
+	MemoryLimit int64
 
 	Demo  bool // no configuration at all: demo site + built-in demo agent
 	Sites []Site

@@ -128,6 +128,23 @@ func TestUpstreamH2C(t *testing.T) {
 	}
 }
 
+func TestMemoryLimitSetting(t *testing.T) {
+	base := map[string]string{"N8N_WEBHOOK_URL": "http://n8n:5678/webhook/x", "ALLOWED_ORIGINS": "https://shop.com", "SESSION_SECRET_KEY": secret32}
+	for value, want := range map[string]int64{"": 0, "off": -1, "900MiB": 900 << 20, "2GiB": 2 << 30, "512KiB": 512 << 10, "1073741824": 1 << 30} {
+		base["CHATPROXY_MEMORY_LIMIT"] = value
+		c, err := Load(env(base))
+		if err != nil || c.MemoryLimit != want {
+			t.Errorf("CHATPROXY_MEMORY_LIMIT=%q: %d, %v; want %d", value, c.MemoryLimit, err, want)
+		}
+	}
+	for _, bad := range []string{"900MB", "-1", "0", "lots", "GiB", "99999999999GiB"} {
+		base["CHATPROXY_MEMORY_LIMIT"] = bad
+		if _, err := Load(env(base)); err == nil || !strings.Contains(err.Error(), "CHATPROXY_MEMORY_LIMIT") {
+			t.Errorf("CHATPROXY_MEMORY_LIMIT=%q: err = %v, want one naming the setting", bad, err)
+		}
+	}
+}
+
 func TestSitesFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sites.yaml")

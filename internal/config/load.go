@@ -102,6 +102,30 @@ func (r *reader) integer(name string, def int) int {
 	return n
 }
 
+// byteSize reads a size in bytes, with an optional KiB, MiB or GiB suffix (GOMEMLIMIT's
+// syntax); "off" is -1 and unset is 0.
+func (r *reader) byteSize(name string) int64 {
+	v := r.str(name, "")
+	switch v {
+	case "":
+		return 0
+	case "off":
+		return -1
+	}
+	num, unit := v, int64(1)
+	for suffix, u := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if n, ok := strings.CutSuffix(v, suffix); ok {
+			num, unit = n, u
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/unit {
+		r.fail(settingErr(name, "want a size such as 900MiB, 2GiB or 1073741824, or off; got %q", v))
+		return 0
+	}
+	return n * unit
+}
+
 func (r *reader) duration(name string, def time.Duration) time.Duration {
 	v := r.str(name, "")
 	if v == "" {
@@ -163,6 +187,7 @@ func Load(look Lookup) (Config, error) {
 	c.Upstream.BreakerOpenFor = r.duration("CHATPROXY_UPSTREAM_BREAKER_OPEN_FOR", c.Upstream.BreakerOpenFor)
 	c.Upstream.H2C = r.boolean("CHATPROXY_UPSTREAM_H2C", false)
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
+	c.MemoryLimit = r.byteSize("CHATPROXY_MEMORY_LIMIT")
 
 	sites, err := r.sites()
 	if err != nil {

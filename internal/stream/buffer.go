@@ -76,8 +76,10 @@ type reply struct {
 	epoch    string
 	alias    string
 	owner    string
-	events   []Event
+	events   []slot
 	first    uint64 // offset of events[0]
+	itemMID  string // the message id of the reply's compact items (see slot)
+	hasItems bool   // itemMID is set
 	next     uint64 // next offset to assign
 	bytes    int
 	done     bool
@@ -148,11 +150,11 @@ func (m *Memory) Append(_ context.Context, replyID string, e Event) (Event, erro
 	defer r.mu.Unlock()
 	e.Offset = r.next
 	r.next++
-	r.events = append(r.events, e)
+	r.events = append(r.events, r.slotOf(e))
 	r.bytes += e.size()
 	for r.bytes > m.opts.MaxBytesPerReply && len(r.events) > 1 {
-		r.bytes -= r.events[0].size()
-		r.events[0] = Event{}
+		r.bytes -= r.event(0).size()
+		r.events[0] = slot{}
 		r.events = r.events[1:]
 		r.first++
 	}
@@ -161,6 +163,38 @@ func (m *Memory) Append(_ context.Context, replyID string, e Event) (Event, erro
 	}
 	r.notify()
 	return e, nil
+}
+
+// slot is one event as the memory buffer keeps it. Nearly every event of a reply is a text item
+// that differs from the others only in its content and offset: such an item keeps its content
+// alone (24 bytes instead of the 112 of an Event, which decides how many long replies fit in
+// a replica's memory); any other event keeps a copy of itself.
+type slot struct {
+	content string
+	other   *Event // nil: an item with content and the reply's itemMID
+}
+
+// slotOf stores e compactly when it is a plain item of the reply's message.
+func (r *reply) slotOf(e Event) slot {
+	plain := e.Type == TypeItem && e.UserMessageID == "" && e.Code == "" && e.Status == "" && e.RetryMS == 0
+	if plain && !r.hasItems {
+		r.itemMID, r.hasItems = e.MessageID, true
+	}
+	if plain && e.MessageID == r.itemMID {
+		return slot{content: e.Content}
+	}
+	return slot{other: &e}
+}
+
+// event rebuilds events[i], with its offset.
+func (r *reply) event(i int) Event {
+	offset := max(r.first, 1) + uint64(i)
+	if o := r.events[i].other; o != nil {
+		e := *o
+		e.Offset = offset
+		return e
+	}
+	return Event{Offset: offset, Type: TypeItem, Content: r.events[i].content, MessageID: r.itemMID}
 }
 
 func (r *reply) notify() {
@@ -223,7 +257,10 @@ func (m *Memory) Since(replyID string, after uint64, limit int) (events []Event,
 	}
 	idx = min(idx, len(r.events))
 	end := min(idx+limit, len(r.events))
-	events = append([]Event(nil), r.events[idx:end]...)
+	events = make([]Event, 0, end-idx)
+	for i := idx; i < end; i++ {
+		events = append(events, r.event(i))
+	}
 	return events, r.done && end == len(r.events), nil
 }
 
@@ -279,6 +316,11 @@ func (s *memSub) Epoch() string { return s.epoch }
 func (s *memSub) Close()        {}
 
 func (s *memSub) Next(ctx context.Context) (Event, []byte, bool, error) {
+	return s.NextBefore(ctx, nil)
+}
+
+// NextBefore is Next that also gives up, with context.DeadlineExceeded, when deadline fires.
+func (s *memSub) NextBefore(ctx context.Context, deadline <-chan time.Time) (Event, []byte, bool, error) {
 	for {
 		s.r.mu.Lock()
 		if s.next < s.r.first && len(s.r.events) > 0 {
@@ -286,7 +328,7 @@ func (s *memSub) Next(ctx context.Context) (Event, []byte, bool, error) {
 			return Event{}, nil, false, ErrGone // fell behind the size bound
 		}
 		if idx := int(s.next - max(s.r.first, 1)); idx >= 0 && idx < len(s.r.events) {
-			e := s.r.events[idx]
+			e := s.r.event(idx)
 			s.r.mu.Unlock()
 			s.next++
 			return e, e.Frame(s.epoch), false, nil
@@ -300,6 +342,8 @@ func (s *memSub) Next(ctx context.Context) (Event, []byte, bool, error) {
 		select {
 		case <-ctx.Done():
 			return Event{}, nil, false, ctx.Err()
+		case <-deadline:
+			return Event{}, nil, false, context.DeadlineExceeded
 		case <-ch:
 		}
 	}

@@ -299,3 +299,74 @@ func TestRelayWriteDelayGathersTokensAfterTheFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestBufferKeepsEveryFieldOfEveryEvent: items are kept compactly (content only), so events
+// that are not plain items of the reply's message must come back exactly as appended, and so
+// must the items, from Subscribe and from Since.
+func TestBufferKeepsEveryFieldOfEveryEvent(t *testing.T) {
+	ctx := context.Background()
+	b := NewMemory(MemoryOptions{})
+	defer b.Close()
+	if _, err := b.Start(ctx, "r", "", "s"); err != nil {
+		t.Fatal(err)
+	}
+	want := []Event{
+		{Type: TypeBegin, MessageID: "m1", UserMessageID: "u1"},
+		{Type: TypeItem, Content: "a", MessageID: "m1"},
+		{Type: TypeItem, Content: "b", MessageID: "m2"}, // another message id: kept whole
+		{Type: TypeItem, Content: "", MessageID: "m1"},
+		{Type: TypeItem, Content: "c", MessageID: "m1", Code: "odd"},
+		{Type: TypeError, Code: "upstream_timeout", Content: "late", MessageID: "m1"},
+		{Type: TypeItem, Content: "d", MessageID: "m1"},
+		{Type: TypeEnd, Status: "partial", MessageID: "m1"},
+	}
+	for i, e := range want {
+		got, err := b.Append(ctx, "r", e)
+		if err != nil || got.Offset != uint64(i+1) {
+			t.Fatalf("Append %d: offset %d, %v", i, got.Offset, err)
+		}
+		want[i].Offset = got.Offset
+	}
+	if err := b.Finish(ctx, "r"); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := b.Subscribe(ctx, "r", "s", Position{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want {
+		e, frame, done, err := sub.Next(ctx)
+		if err != nil || done || e != w || string(frame) != string(w.Frame(b.epoch)) {
+			t.Fatalf("event %d: %+v (done %v, %v), want %+v", i, e, done, err, w)
+		}
+	}
+	since, done, err := b.Since("r", 2, 100)
+	if err != nil || !done || len(since) != len(want)-2 || since[0] != want[2] || since[len(since)-1] != want[len(want)-1] {
+		t.Fatalf("Since(2) = %+v done %v, %v", since, done, err)
+	}
+}
+
+// FuzzEventData: the hand-written encoder gives exactly encoding/json's bytes for any event.
+func FuzzEventData(f *testing.F) {
+	for _, s := range []string{"hello", "a\n\"b\"\\", "<script>&amp;", "\u2028\u2029\x7f", "\xff\xfe", "\b\f\x00\x1f", "é日本"} {
+		f.Add(s, "m-1", "", 0)
+	}
+	f.Add("", "", "upstream_timeout", 3500)
+	f.Fuzz(func(t *testing.T, content, id, code string, retry int) {
+		for _, e := range []Event{
+			{Type: TypeItem, Content: content, MessageID: id},
+			{Type: content, UserMessageID: id, Code: code, Status: content, RetryMS: retry, Offset: 9},
+		} {
+			want, err := json.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Data(); string(got) != string(want) {
+				t.Fatalf("Data() = %s\nencoding/json: %s", got, want)
+			}
+			if got, want := e.Frame("ep"), RenderFrame("ep", e.Offset, want); string(got) != string(want) {
+				t.Fatalf("Frame() = %q, want %q", got, want)
+			}
+		}
+	})
+}
