@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/chatproxy/chatproxy/internal/analytics"
@@ -32,11 +33,14 @@ type Guard struct {
 	metrics *metrics.Metrics
 	events  *analytics.Recorder
 	now     func() time.Time
+	// concurrent: the limiter's calls are round trips (Redis), so a message's independent
+	// checks are made at once: one round trip's wait instead of one per check.
+	concurrent bool
 }
 
 // New builds a Guard.
 func New(lim ratelimit.Limiter, m *metrics.Metrics, events *analytics.Recorder) *Guard {
-	return &Guard{lim: lim, metrics: m, events: events, now: time.Now}
+	return &Guard{lim: lim, metrics: m, events: events, now: time.Now, concurrent: ratelimit.Remote(lim)}
 }
 
 // refusal counts and records a refusal and returns err.
@@ -80,18 +84,60 @@ func (g *Guard) Message(ctx context.Context, st *site.Site, sess store.Session, 
 	if err != nil {
 		return nil, err
 	}
+	rates := make([]func(context.Context) error, 0, len(checks))
 	for _, c := range checks {
 		if c.rule.Rate <= 0 || (c.rule.Name == "ip" && !ip.IsValid()) || (c.rule.Name == "repeat" && retry) {
 			continue
 		}
-		if err := g.allow(ctx, st, sess.ID, c.key, c.rule); err != nil {
-			return nil, err
-		}
+		rates = append(rates, func(ctx context.Context) error { return g.allow(ctx, st, sess.ID, c.key, c.rule) })
 	}
-	if err := g.budget(ctx, st, sess.ID); err != nil {
+	if err := g.run(ctx, rates...); err != nil {
 		return nil, err
 	}
-	return g.Stream(ctx, st, sess, ip)
+	// The daily budget is spent only by messages the rates let through: refused floods must
+	// not use up the site's day.
+	var release func()
+	err = g.run(ctx,
+		func(ctx context.Context) error { return g.budget(ctx, st, sess.ID) },
+		func(ctx context.Context) (err error) { release, err = g.Stream(ctx, st, sess, ip); return err })
+	if err != nil {
+		if release != nil {
+			release()
+		}
+		return nil, err
+	}
+	return release, nil
+}
+
+// run makes the calls, at once when the limiter's calls are round trips (Redis: one round
+// trip's wait instead of one per call), else one by one, stopping at the first refusal. It
+// returns the first refusal in the order given. Made at once, every call spends its request
+// even when another refuses: a refused message then also spends the sender's other rates (the
+// site's rate comes first, so one by one it is spent by every message anyway).
+func (g *Guard) run(ctx context.Context, calls ...func(context.Context) error) error {
+	if !g.concurrent {
+		for _, call := range calls {
+			if err := call(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, call := range calls[1:] {
+		wg.Go(func() { errs[i+1] = call(ctx) })
+	}
+	if len(calls) > 0 {
+		errs[0] = calls[0](ctx)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Stream takes one concurrent-stream slot for the session and one for the client IP.

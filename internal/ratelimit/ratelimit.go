@@ -42,6 +42,16 @@ type Limiter interface {
 	Close() error
 }
 
+// Remote reports whether l's calls are network round trips (Redis, alone or with its local
+// fallback): a caller with several independent calls gains by making them at once.
+func Remote(l Limiter) bool {
+	switch l.(type) {
+	case *Redis, *Fallback:
+		return true
+	}
+	return false
+}
+
 // ErrInvalid reports a rule or argument no backend can enforce (zero rate, negative amount, ...).
 // It is a programming or configuration error, so Fallback passes it through instead of degrading.
 var ErrInvalid = errors.New("ratelimit: invalid limit")
