@@ -3,6 +3,7 @@ package redisbuf_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -68,6 +69,8 @@ func (p replicaPair) Close() error { return errors.Join(p.writer.Close(), p.read
 type roundCounter struct {
 	rounds atomic.Int64
 	down   atomic.Bool
+	// holdCopies fails only the write-behind's rounds (pipelines with EVALSHA), so copies pile up.
+	holdCopies atomic.Bool
 }
 
 func (h *roundCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -84,6 +87,12 @@ func (h *roundCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h *roundCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.holdCopies.Load() && cmds[0].Name() == "evalsha" {
+			for _, c := range cmds {
+				c.SetErr(errRedisAway)
+			}
+			return errRedisAway
+		}
 		if h.down.Load() {
 			for _, c := range cmds {
 				c.SetErr(errRedisAway)
@@ -260,6 +269,42 @@ func appendTiered(t *testing.T, b stream.Buffer, first, last int) {
 		e, err := b.Append(context.Background(), "r", stream.Event{Type: stream.TypeItem, Content: contentOf(i)})
 		if err != nil || e.Offset != uint64(i) {
 			t.Fatalf("Append %d: offset %d, %v", i, e.Offset, err)
+		}
+	}
+}
+
+// TestTieredManyRepliesInOneRound: more replies wait to be copied than one round takes (the
+// copies are held back while they pile up); every one still reaches the other replica, complete.
+func TestTieredManyRepliesInOneRound(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	client := testRedis(t)
+	prefix := uniquePrefix(t, client)
+	hook := &roundCounter{}
+	client.AddHook(hook)
+	hook.holdCopies.Store(true)
+	writer := redisbuf.NewTiered(client, prefix, redisbuf.TieredOptions{Remote: redisbuf.Options{Timeout: slack}})
+	reader := redisbuf.New(testRedis(t), prefix, redisbuf.Options{Timeout: slack})
+	defer writer.Close()
+	defer reader.Close()
+	const n = 1500
+	for i := range n {
+		id := fmt.Sprintf("r%d", i)
+		if _, err := writer.Start(ctx, id, "", "s"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := writer.Append(ctx, id, stream.Event{Type: stream.TypeItem, Content: id}); err != nil {
+			t.Fatal(err)
+		}
+		if err := writer.Finish(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hook.holdCopies.Store(false)
+	for i := range n {
+		id := fmt.Sprintf("r%d", i)
+		if events := readAll(t, ctx, reader, id, "s"); len(events) != 1 || events[0].Content != id {
+			t.Fatalf("reply %s on the other replica: %+v", id, events)
 		}
 	}
 }

@@ -36,10 +36,11 @@ type replyCopy struct {
 }
 
 const (
-	copyBatch      = 256    // events per script call; a longer backlog takes several rounds
-	maxAbandoned   = 10_000 // deletions remembered while Redis is away (keys expire anyway)
-	minCopyBackoff = 20 * time.Millisecond
-	maxCopyBackoff = time.Second
+	copyBatch       = 256    // events per script call; a longer backlog takes several rounds
+	repliesPerRound = 512    // script calls per round
+	maxAbandoned    = 10_000 // deletions remembered while Redis is away (keys expire anyway)
+	minCopyBackoff  = 20 * time.Millisecond
+	maxCopyBackoff  = time.Second
 )
 
 func newWriteBehind(b *Buffer, local *stream.Memory, onError func(error)) *writeBehind {
@@ -234,14 +235,20 @@ func (w *writeBehind) settle(op copyOp) {
 	}
 }
 
+// takeDirty takes up to repliesPerRound dirty replies (the rest wait for the next round, which
+// it makes sure comes), so one round's pipeline stays well inside the call timeout.
 func (w *writeBehind) takeDirty() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ids := make([]string, 0, len(w.dirty))
+	ids := make([]string, 0, min(len(w.dirty), repliesPerRound))
 	for id := range w.dirty {
+		if len(ids) == repliesPerRound {
+			w.poke()
+			break
+		}
 		ids = append(ids, id)
+		delete(w.dirty, id)
 	}
-	clear(w.dirty)
 	return ids
 }
 
