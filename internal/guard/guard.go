@@ -140,38 +140,46 @@ func (g *Guard) run(ctx context.Context, calls ...func(context.Context) error) e
 	return nil
 }
 
-// Stream takes one concurrent-stream slot for the session and one for the client IP.
+// Stream takes one concurrent-stream slot for the session and one for the client IP (at once
+// with Redis). If either is refused, a slot already taken is given back.
 func (g *Guard) Stream(ctx context.Context, st *site.Site, sess store.Session, ip netip.Addr) (func(), error) {
-	var releases []func()
-	release := func() {
-		for _, r := range releases {
-			r()
-		}
-	}
-	slots := []struct {
+	type slot struct {
 		key string
 		max int
-	}{{"streams:sess:" + sess.ID, st.Limits.ConcurrentStreamsPerSession}}
-	if ip.IsValid() {
-		slots = append(slots, struct {
-			key string
-			max int
-		}{"streams:ip:" + clientip.Key(ip), st.Limits.ConcurrentStreamsPerIP})
 	}
-	for _, s := range slots {
+	slots := []slot{{"streams:sess:" + sess.ID, st.Limits.ConcurrentStreamsPerSession}}
+	if ip.IsValid() {
+		slots = append(slots, slot{"streams:ip:" + clientip.Key(ip), st.Limits.ConcurrentStreamsPerIP})
+	}
+	releases := make([]func(), len(slots))
+	release := func() {
+		for _, r := range releases {
+			if r != nil {
+				r()
+			}
+		}
+	}
+	takes := make([]func(context.Context) error, 0, len(slots))
+	for i, s := range slots {
 		if s.max <= 0 {
 			continue
 		}
-		rel, ok, err := g.lim.Acquire(ctx, s.key, s.max, slotTTL)
-		if err != nil || !ok {
-			release()
-			if err != nil {
-				return nil, err
+		takes = append(takes, func(ctx context.Context) error {
+			rel, ok, err := g.lim.Acquire(ctx, s.key, s.max, slotTTL)
+			switch {
+			case err != nil:
+				return err
+			case !ok:
+				return g.refusal(st, sess.ID, "concurrent_streams",
+					apierr.TooMany("too_many_streams", "Too many conversations are open at once. Please wait for an answer to finish.", time.Second))
 			}
-			return nil, g.refusal(st, sess.ID, "concurrent_streams",
-				apierr.TooMany("too_many_streams", "Too many conversations are open at once. Please wait for an answer to finish.", time.Second))
-		}
-		releases = append(releases, rel)
+			releases[i] = rel
+			return nil
+		})
+	}
+	if err := g.run(ctx, takes...); err != nil {
+		release()
+		return nil, err
 	}
 	return release, nil
 }

@@ -99,7 +99,18 @@ func TestMessageChecksAtOnceWithRedis(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the refused message kept its stream slot: %v", err)
 	}
+	// The IP's slot is refused while the other session's slot is taken alongside: given back.
+	st.Limits.ConcurrentStreamsPerIP = 1
+	other := store.Session{ID: "other", CreatedAt: sess.CreatedAt}
+	if _, err := g.Stream(ctx, st, other, ip); code(err) != "too_many_streams" {
+		t.Fatalf("a second stream from the IP: %v", err)
+	}
 	again()
+	last, err := g.Stream(ctx, st, other, ip)
+	if err != nil {
+		t.Fatalf("the refused stream kept the session's slot: %v", err)
+	}
+	last()
 }
 
 // TestMessageChecksOneByOneInMemory: an in-process limiter answers at once, so the checks run
