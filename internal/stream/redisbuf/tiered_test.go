@@ -127,19 +127,38 @@ func readAll(t *testing.T, ctx context.Context, b stream.Buffer, replyID, owner 
 	}
 }
 
-// TestTieredBatchesCopies: 2,000 events appended back to back reach the other replica in far
-// fewer Redis round trips than events (one per event before the write-behind).
-func TestTieredBatchesCopies(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+// replicas is a Tiered writer whose Redis client counts (and can fail) its round trips, and a
+// plain Buffer reading on another client, as another replica would, under one fresh key prefix.
+type replicas struct {
+	hook   *roundCounter
+	writer *redisbuf.Tiered
+	reader *redisbuf.Buffer
+}
+
+func newReplicas(t *testing.T, wo redisbuf.TieredOptions, ro redisbuf.Options) replicas {
 	client := testRedis(t)
 	prefix := uniquePrefix(t, client)
 	hook := &roundCounter{}
 	client.AddHook(hook)
-	writer := redisbuf.NewTiered(client, prefix, redisbuf.TieredOptions{Remote: redisbuf.Options{Timeout: slack}})
-	reader := redisbuf.New(testRedis(t), prefix, redisbuf.Options{Timeout: slack})
-	defer writer.Close()
-	defer reader.Close()
+	wo.Remote.Timeout, ro.Timeout = slack, slack
+	r := replicas{hook: hook, writer: redisbuf.NewTiered(client, prefix, wo), reader: redisbuf.New(testRedis(t), prefix, ro)}
+	t.Cleanup(func() { _ = r.writer.Close(); _ = r.reader.Close() })
+	return r
+}
+
+// testContext bounds a test, so a read that never ends fails it instead of hanging the run.
+func testContext(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestTieredBatchesCopies: 2,000 events appended back to back reach the other replica in far
+// fewer Redis round trips than events (one per event before the write-behind).
+func TestTieredBatchesCopies(t *testing.T) {
+	ctx := testContext(t, 30*time.Second)
+	r := newReplicas(t, redisbuf.TieredOptions{}, redisbuf.Options{})
+	writer, reader, hook := r.writer, r.reader, r.hook
 	const n = 2000
 	if _, err := writer.Start(ctx, "r", "alias", "s"); err != nil {
 		t.Fatal(err)
@@ -166,20 +185,11 @@ func TestTieredBatchesCopies(t *testing.T) {
 // it whole from memory; once Redis is back the copy catches up, and a reader on another
 // replica gets every event exactly once and the end.
 func TestTieredRedisAwayMidReply(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	client := testRedis(t)
-	prefix := uniquePrefix(t, client)
-	hook := &roundCounter{}
-	client.AddHook(hook)
+	ctx := testContext(t, 30*time.Second)
 	copyErrors := make(chan error, 10)
-	writer := redisbuf.NewTiered(client, prefix, redisbuf.TieredOptions{
-		Remote:      redisbuf.Options{Timeout: slack},
-		OnCopyError: func(err error) { copyErrors <- err },
-	})
-	reader := redisbuf.New(testRedis(t), prefix, redisbuf.Options{Timeout: slack, PollInterval: 50 * time.Millisecond})
-	defer writer.Close()
-	defer reader.Close()
+	r := newReplicas(t, redisbuf.TieredOptions{OnCopyError: func(err error) { copyErrors <- err }},
+		redisbuf.Options{PollInterval: 50 * time.Millisecond})
+	writer, reader, hook := r.writer, r.reader, r.hook
 	if _, err := writer.Start(ctx, "r", "", "s"); err != nil {
 		t.Fatal(err)
 	}
@@ -219,19 +229,9 @@ func TestTieredRedisAwayMidReply(t *testing.T) {
 // finished) is deleted from Redis once Redis is back, so a reader elsewhere is told to reload
 // the history instead of waiting for the rest.
 func TestTieredAbandonedCopy(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	client := testRedis(t)
-	prefix := uniquePrefix(t, client)
-	hook := &roundCounter{}
-	client.AddHook(hook)
-	writer := redisbuf.NewTiered(client, prefix, redisbuf.TieredOptions{
-		Remote: redisbuf.Options{Timeout: slack},
-		Local:  stream.MemoryOptions{FinishedTTL: 50 * time.Millisecond},
-	})
-	reader := redisbuf.New(testRedis(t), prefix, redisbuf.Options{Timeout: slack})
-	defer writer.Close()
-	defer reader.Close()
+	ctx := testContext(t, 30*time.Second)
+	r := newReplicas(t, redisbuf.TieredOptions{Local: stream.MemoryOptions{FinishedTTL: 50 * time.Millisecond}}, redisbuf.Options{})
+	writer, reader, hook := r.writer, r.reader, r.hook
 	if _, err := writer.Start(ctx, "r", "", "s"); err != nil {
 		t.Fatal(err)
 	}
@@ -276,17 +276,10 @@ func appendTiered(t *testing.T, b stream.Buffer, first, last int) {
 // TestTieredManyRepliesInOneRound: more replies wait to be copied than one round takes (the
 // copies are held back while they pile up); every one still reaches the other replica, complete.
 func TestTieredManyRepliesInOneRound(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	client := testRedis(t)
-	prefix := uniquePrefix(t, client)
-	hook := &roundCounter{}
-	client.AddHook(hook)
+	ctx := testContext(t, 60*time.Second)
+	r := newReplicas(t, redisbuf.TieredOptions{}, redisbuf.Options{})
+	writer, reader, hook := r.writer, r.reader, r.hook
 	hook.holdCopies.Store(true)
-	writer := redisbuf.NewTiered(client, prefix, redisbuf.TieredOptions{Remote: redisbuf.Options{Timeout: slack}})
-	reader := redisbuf.New(testRedis(t), prefix, redisbuf.Options{Timeout: slack})
-	defer writer.Close()
-	defer reader.Close()
 	const n = 1500
 	for i := range n {
 		id := fmt.Sprintf("r%d", i)
