@@ -19,12 +19,13 @@ var cgroupMemoryFiles = []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/me
 // twice its live size. It logs what it chose and returns the limit (0 = none).
 func ApplyMemoryLimit(c config.Config, log *slog.Logger) int64 {
 	limit, source := memoryLimit(c.MemoryLimit, os.Getenv("GOMEMLIMIT"), readCgroupLimit)
-	if limit > 0 && source != "GOMEMLIMIT" {
+	if limit <= 0 {
+		return 0
+	}
+	if source != "GOMEMLIMIT" {
 		debug.SetMemoryLimit(limit)
 	}
-	if limit > 0 {
-		log.Info("memory limit", "bytes", limit, "from", source)
-	}
+	log.Info("memory limit", "bytes", limit, "from", source)
 	return limit
 }
 

@@ -78,8 +78,7 @@ type reply struct {
 	owner    string
 	events   []slot
 	first    uint64 // offset of events[0]
-	itemMID  string // the message id of the reply's compact items (see slot)
-	hasItems bool   // itemMID is set
+	id       string // the reply's id: the message id of its compact items (see slot)
 	next     uint64 // next offset to assign
 	bytes    int
 	done     bool
@@ -124,7 +123,7 @@ func (m *Memory) StartEpoch(replyID, alias, owner, epoch string) string {
 	if r, ok := m.replies[replyID]; ok {
 		return r.epoch
 	}
-	m.replies[replyID] = &reply{epoch: epoch, alias: alias, owner: owner, next: 1, changed: make(chan struct{}), started: time.Now()}
+	m.replies[replyID] = &reply{id: replyID, epoch: epoch, alias: alias, owner: owner, next: 1, changed: make(chan struct{}), started: time.Now()}
 	if alias != "" {
 		m.aliases[alias] = replyID
 	}
@@ -171,16 +170,12 @@ func (m *Memory) Append(_ context.Context, replyID string, e Event) (Event, erro
 // a replica's memory); any other event keeps a copy of itself.
 type slot struct {
 	content string
-	other   *Event // nil: an item with content and the reply's itemMID
+	other   *Event // nil: an item with content whose message id is the reply's id
 }
 
-// slotOf stores e compactly when it is a plain item of the reply's message.
+// slotOf stores e compactly when it is a plain item of the reply's own message.
 func (r *reply) slotOf(e Event) slot {
-	plain := e.Type == TypeItem && e.UserMessageID == "" && e.Code == "" && e.Status == "" && e.RetryMS == 0
-	if plain && !r.hasItems {
-		r.itemMID, r.hasItems = e.MessageID, true
-	}
-	if plain && e.MessageID == r.itemMID {
+	if e.Type == TypeItem && e.MessageID == r.id && e.UserMessageID == "" && e.Code == "" && e.Status == "" && e.RetryMS == 0 {
 		return slot{content: e.Content}
 	}
 	return slot{other: &e}
@@ -194,7 +189,7 @@ func (r *reply) event(i int) Event {
 		e.Offset = offset
 		return e
 	}
-	return Event{Offset: offset, Type: TypeItem, Content: r.events[i].content, MessageID: r.itemMID}
+	return Event{Offset: offset, Type: TypeItem, Content: r.events[i].content, MessageID: r.id}
 }
 
 func (r *reply) notify() {

@@ -182,7 +182,7 @@ func (rs *relayState) untilBeat(ctx context.Context, sub Subscription, sw *Write
 		rs.textSent = rs.textSent || e.Type == TypeItem
 		batch = append(batch[:0], frame)
 		finished := false
-		stop := rs.startGather(ctx, gathering)
+		stop := rs.startGather(gathering)
 		for len(batch) < maxBatch {
 			gathering = gathering && !final(e) // the reply is ending: take what is ready, wait no more
 			var f []byte
@@ -204,7 +204,7 @@ func (rs *relayState) untilBeat(ctx context.Context, sub Subscription, sw *Write
 }
 
 // startGather arms the gather deadline; the returned func disarms it.
-func (rs *relayState) startGather(ctx context.Context, gathering bool) (stop func()) {
+func (rs *relayState) startGather(gathering bool) (stop func()) {
 	if !gathering {
 		return func() {}
 	}

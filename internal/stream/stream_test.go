@@ -370,3 +370,23 @@ func FuzzEventData(f *testing.F) {
 		}
 	})
 }
+
+// TestBufferKeepsItemsOfTheReplyCompact: items whose message id is the reply's own (what the
+// chat service appends) keep only their content.
+func TestBufferKeepsItemsOfTheReplyCompact(t *testing.T) {
+	ctx := context.Background()
+	b := NewMemory(MemoryOptions{})
+	defer b.Close()
+	if _, err := b.Start(ctx, "r", "", "s"); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []Event{{Type: TypeBegin, MessageID: "r"}, {Type: TypeItem, Content: "a", MessageID: "r"}, {Type: TypeItem, Content: "b", MessageID: "r"}} {
+		if _, err := b.Append(ctx, "r", e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, _ := b.get("r")
+	if r.events[0].other == nil || r.events[1].other != nil || r.events[2].other != nil {
+		t.Fatalf("slots %+v: want the begin whole and both items compact", r.events)
+	}
+}
