@@ -142,6 +142,14 @@ func (b *exchangeBench) engine(ctx context.Context, engine string) ([]Result, er
 		})
 		r.AddedFirstTokenP50ms = r.FirstToken.P50ms - b.direct[c].FirstToken.P50ms
 		r.AddedFirstTokenP99ms = r.FirstToken.P99ms - b.direct[c].FirstToken.P99ms
+		if c == 1 && p.dbURL != "" {
+			o.progress("PostgreSQL floor: round trip and durable insert, %d each", floorSamples)
+			floor, err := measureFloor(ctx, p.dbURL)
+			if err != nil {
+				return nil, err
+			}
+			r.StoreFloor = &floor
+		}
 		runs = append(runs, r)
 	}
 	return runs, ctx.Err()

@@ -134,9 +134,10 @@ func TestRunDrivesBothEngines(t *testing.T) {
 	if rep.Failed() || rep.Settings.Limiter != "redis" || len(rep.Targets) != 6 {
 		t.Fatalf("failed %v, limiter %q, targets %+v", rep.Failed(), rep.Settings.Limiter, rep.Targets)
 	}
+	checkStoreFloor(t, rep)
 	var text bytes.Buffer
 	rep.WriteText(&text)
-	for _, want := range []string{"concurrency 4", "postgres", "not measured", "3 messages per session"} {
+	for _, want := range []string{"concurrency 4", "postgres", "not measured", "3 messages per session", "durable one-row INSERT p50"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
@@ -207,5 +208,28 @@ func TestStartProxyFailsWithoutServices(t *testing.T) {
 	_, err = startProxy(ctx, proxySpec{engine: EngineSQLite, redisURL: "redis://127.0.0.1:1"})
 	if err == nil || !strings.Contains(err.Error(), "redis") {
 		t.Fatalf("an unreachable Redis must stop the benchmark, got %v", err)
+	}
+}
+
+// checkStoreFloor: PostgreSQL's floor is measured once, on the run at concurrency 1, and a
+// durable insert (a round trip plus a commit that waits for the disk) costs more than a round trip.
+func checkStoreFloor(t *testing.T, rep *Report) {
+	t.Helper()
+	floors := 0
+	for _, r := range rep.Runs {
+		f := r.StoreFloor
+		if f == nil {
+			continue
+		}
+		floors++
+		if r.Target != EnginePostgres || r.Concurrency != 1 {
+			t.Errorf("floor measured on %s c=%d", r.Target, r.Concurrency)
+		}
+		if f.RoundTripP50ms <= 0 || f.DurableInsertP50ms <= f.RoundTripP50ms {
+			t.Errorf("floor round trip %.3f ms, durable insert %.3f ms", f.RoundTripP50ms, f.DurableInsertP50ms)
+		}
+	}
+	if floors != 1 {
+		t.Errorf("%d floors measured, want 1", floors)
 	}
 }

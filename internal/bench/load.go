@@ -39,6 +39,8 @@ type Result struct {
 	// server count too.
 	RedisCPUPerExchangeMs    float64 `json:"redis_cpu_per_exchange_ms,omitempty"`
 	RedisCommandsPerExchange float64 `json:"redis_commands_per_exchange,omitempty"`
+	// StoreFloor is PostgreSQL's own cost at concurrency 1 (PostgreSQL runs at concurrency 1 only).
+	StoreFloor *StoreFloor `json:"store_floor,omitempty"`
 	// MachineCores is how many cores the whole machine was busy (PostgreSQL and other
 	// processes included); near the core count means the run was CPU-bound.
 	MachineCores float64 `json:"machine_cores"`

@@ -79,6 +79,8 @@ type proxy struct {
 	// child is set when chatproxy runs in a process of its own (startChildProxy).
 	child   *childStats
 	dataDir string
+	// dbURL is the benchmark database (PostgreSQL only).
+	dbURL string
 }
 
 // startProxy builds the configuration the way the real process does (config.Load from
@@ -153,7 +155,7 @@ func (p *proxy) prepare(ctx context.Context, spec proxySpec) (map[string]string,
 			return nil, err
 		}
 		p.cleanups = append(p.cleanups, drop)
-		vars["DATABASE_URL"] = dbURL
+		vars["DATABASE_URL"], p.dbURL = dbURL, dbURL
 		p.dbUsage = func() dbUsage { return dbUsageOf(ctx, spec.pgAdminURL, name) }
 	}
 	return vars, nil
