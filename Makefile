@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/chatproxy/chatproxy/internal/cli.Version=$(VERSIO
 WIDGET := web/widget
 FUZZTIME ?= 10s
 
-.PHONY: all build build-go widget run test test-go test-widget test-e2e vet fmt-check fuzz bench soak clean
+.PHONY: all build build-go widget run test test-go test-widget test-e2e vet fmt-check fuzz bench soak rolling clean
 
 all: build
 
@@ -70,6 +70,11 @@ bench:
 SOAKFLAGS ?= -engine postgres -soak 30m -rate 300
 soak:
 	$(GO) run ./cmd/chatbench $(SOAKFLAGS)
+
+## rolling: one of two replicas (PostgreSQL + Redis) stopped with 1,000 answers streaming; fails on anything lost or duplicated
+ROLLINGFLAGS ?= -rolling 1000 -hold 10s
+rolling:
+	$(GO) run ./cmd/chatbench $(ROLLINGFLAGS)
 
 clean:
 	rm -rf bin internal/webui/dist/widget internal/webui/dist/demo internal/webui/dist/embed.js

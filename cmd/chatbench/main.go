@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	split := fs.Bool("split", false, "streams mode: chatproxy in a process of its own (measured alone), calling the fake n8n over h2c")
 	soak := fs.Duration("soak", 0, "soak mode: run this long at -rate exchanges/s and fail if memory, goroutines or fds keep growing")
 	rate := fs.Int("rate", 300, "soak mode: exchanges started per second")
+	rollingN := fs.Int("rolling", 0, "rolling restart: this many visitors streaming from one of two replicas (PostgreSQL + Redis) when it is stopped; -hold is the answer length")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -87,6 +88,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSoak(ctx, bench.SoakOptions{Engine: o.Engines[len(o.Engines)-1], Rate: *rate, Duration: *soak, Chunks: o.Chunks,
 			PostgresURL: o.PostgresURL, RedisURL: o.RedisURL, Sample: max(*soak/120, time.Second), Progress: stderr,
 			CPUProfile: o.CPUProfile}, stdout, stderr)
+	}
+	if *rollingN > 0 {
+		o.RedisURL = bench.DefaultRedisURL
+		rep, err := bench.RunRolling(ctx, bench.RollingOptions{Options: o, Streams: *rollingN, Hold: *hold})
+		return finish(rep, err, *asJSON, stdout, stderr)
 	}
 	if *streams > 0 {
 		chunksSet := false
@@ -113,6 +119,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 func runStreams(ctx context.Context, o bench.StreamsOptions, asJSON bool, stdout, stderr io.Writer) int {
 	rep, err := bench.RunStreams(ctx, o)
+	return finish(rep, err, asJSON, stdout, stderr)
+}
+
+// finish prints a report and turns it into the exit status.
+func finish[R interface {
+	report
+	Failed() bool
+}](rep R, err error, asJSON bool, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "chatbench:", err)
 		return 1

@@ -103,8 +103,9 @@ type visitor struct {
 	seq      int
 	// token is the current session's bearer token; a new session is made after perSession
 	// exchanges (inSession counts them).
-	token                 string
+	token, sessionID      string
 	perSession, inSession int
+	idempotent            bool // messages carry a client_message_id (see message)
 	reader                *bufio.Reader
 	text                  []byte
 	bodyBuf               []byte
@@ -159,12 +160,21 @@ func (v *visitor) exchange(ctx context.Context) (sample, error) {
 		v.token, v.inSession = token, 0
 	}
 	v.inSession++
-	token := v.token
 	v.seq++
+	return v.message(ctx, start)
+}
+
+// message sends message number v.seq of the conversation and reads its reply to [DONE]; the
+// sample's total runs from start. With v.idempotent the message carries a client_message_id
+// (the same on a resend), so chatproxy stores it and calls n8n once however often it is sent.
+func (v *visitor) message(ctx context.Context, start time.Time) (sample, error) {
 	v.bodyBuf = append(append(strconv.AppendInt(append(v.bodyBuf[:0], `{"message":"benchmark question `...), int64(v.seq), 10), ' '), v.name...)
+	if v.idempotent {
+		v.bodyBuf = append(append(strconv.AppendInt(append(v.bodyBuf, `","client_message_id":"`...), int64(v.seq), 10), '-'), v.name...)
+	}
 	v.bodyBuf = append(v.bodyBuf, `"}`...)
 	sent := time.Now()
-	resp, err := v.post(ctx, v.proxyURL+"/api/v1/chat/message", token, v.bodyBuf)
+	resp, err := v.post(ctx, v.proxyURL+"/api/v1/chat/message", v.token, v.bodyBuf)
 	if err != nil {
 		return sample{}, err
 	}
@@ -190,11 +200,13 @@ func (v *visitor) createSession(ctx context.Context) (string, error) {
 		return "", readStatusError(resp)
 	}
 	var s struct {
-		Token string `json:"token"`
+		SessionID string `json:"session_id"`
+		Token     string `json:"token"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || s.Token == "" {
 		return "", fmt.Errorf("session create: no token (%v)", err)
 	}
+	v.sessionID = s.SessionID
 	return s.Token, nil
 }
 
