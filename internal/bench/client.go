@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,7 +106,8 @@ type visitor struct {
 	// exchanges (inSession counts them).
 	token, sessionID      string
 	perSession, inSession int
-	idempotent            bool // messages carry a client_message_id (see message)
+	idempotent            bool   // messages carry a client_message_id (see message)
+	site                  string // the site of its sessions; "" is the benchmark shop
 	reader                *bufio.Reader
 	text                  []byte
 	bodyBuf               []byte
@@ -141,10 +143,11 @@ func (e *streamError) Error() string { return "stream error " + e.code }
 
 // event holds the fields of an SSE event or n8n chunk that the benchmark checks.
 type event struct {
-	Type    string `json:"type"`
-	Content string `json:"content"`
-	Status  string `json:"status"`
-	Code    string `json:"code"`
+	Type      string `json:"type"`
+	MessageID string `json:"message_id"`
+	Content   string `json:"content"`
+	Status    string `json:"status"`
+	Code      string `json:"code"`
 }
 
 // exchange is what a visitor does: create a session when its conversation is new (every
@@ -191,7 +194,7 @@ func (v *visitor) message(ctx context.Context, start time.Time) (sample, error) 
 }
 
 func (v *visitor) createSession(ctx context.Context) (string, error) {
-	resp, err := v.post(ctx, v.proxyURL+"/api/v1/session/create", "", []byte(`{"site_id":"`+siteID+`"}`))
+	resp, err := v.post(ctx, v.proxyURL+"/api/v1/session/create", "", []byte(`{"site_id":"`+cmp.Or(v.site, siteID)+`"}`))
 	if err != nil {
 		return "", err
 	}

@@ -10,10 +10,12 @@ import (
 	"github.com/chatproxy/chatproxy/internal/store"
 )
 
-// TestRunRollingLosesNothing is the rolling restart at a small scale (make bench runs 1,000):
+// TestRunRollingLosesNothing is the rolling restart at a small scale (make rolling runs 1,000):
 // one of two replicas stops while every answer streams from it; every answer arrives whole,
-// every next message is refused by the draining replica and answered by the other, each
-// message reaches n8n once and each conversation is stored once.
+// every next message is refused by the draining replica and answered by the other, the
+// followers (reading from it replies that run on the other replica) get reconnect at its drain
+// deadline and finish on the other replica, each message reaches n8n once and each
+// conversation is stored once.
 func TestRunRollingLosesNothing(t *testing.T) {
 	const streams = 30
 	rep, err := RunRolling(context.Background(), RollingOptions{
@@ -28,11 +30,13 @@ func TestRunRollingLosesNothing(t *testing.T) {
 		refused += n
 	}
 	if rep.Failed() || rep.InFlight != streams || rep.First != streams || rep.Second != streams ||
-		refused != streams || rep.UpstreamCalls != 2*streams || rep.StoredComplete != streams || len(rep.Errors) != 0 {
+		refused != streams || rep.UpstreamCalls != 2*streams+rep.Followers || rep.StoredComplete != streams+rep.Followers ||
+		rep.Followers != 3 || rep.FollowersWhole != 3 || rep.Reconnected != 3 || len(rep.Errors) != 0 {
 		t.Fatalf("report %+v", rep)
 	}
-	if rep.DrainS < 1 { // the answers had most of their 2 s to go at the stop
-		t.Errorf("drained in %.2fs: the stop did not wait for the answers", rep.DrainS)
+	// The followers' streams stay open on A to its drain deadline (1.5 × 2 s), then reconnect.
+	if rep.DrainDeadlineS != 3 || rep.DrainS < 3 || rep.DrainS > 8 {
+		t.Errorf("drained in %.2fs, deadline %gs", rep.DrainS, rep.DrainDeadlineS)
 	}
 	var text bytes.Buffer
 	rep.WriteText(&text)
@@ -43,15 +47,18 @@ func TestRunRollingLosesNothing(t *testing.T) {
 
 // TestRollingReportFailsOnAnyLoss: every way a restart can lose or repeat something fails the run.
 func TestRollingReportFailsOnAnyLoss(t *testing.T) {
-	good := RollingReport{Streams: 3, InFlight: 3, First: 3, Second: 3, UpstreamCalls: 6, StoredComplete: 3}
+	good := RollingReport{Streams: 3, InFlight: 3, First: 3, Second: 3, UpstreamCalls: 7, StoredComplete: 4,
+		Followers: 1, FollowersWhole: 1, Reconnected: 1}
 	if good.Failed() {
 		t.Fatal("a clean run failed")
 	}
 	for name, spoil := range map[string]func(*RollingReport){
 		"answer cut":           func(r *RollingReport) { r.First = 2 },
 		"second lost":          func(r *RollingReport) { r.Second = 2 },
-		"sent to n8n twice":    func(r *RollingReport) { r.UpstreamCalls = 7 },
-		"stored wrong":         func(r *RollingReport) { r.StoredComplete, r.StoredWrong = 2, 1 },
+		"sent to n8n twice":    func(r *RollingReport) { r.UpstreamCalls = 8 },
+		"stored wrong":         func(r *RollingReport) { r.StoredComplete, r.StoredWrong = 3, 1 },
+		"follower cut":         func(r *RollingReport) { r.FollowersWhole = 0 },
+		"no reconnect":         func(r *RollingReport) { r.Reconnected = 0 },
 		"not under every load": func(r *RollingReport) { r.InFlight = 2 },
 	} {
 		r := good
@@ -68,6 +75,9 @@ func TestStoredWholeWantsOneQuestionAndAnswerEach(t *testing.T) {
 	a := store.Message{Role: store.RoleAssistant, Status: store.StatusComplete, Content: "answer"}
 	cut := a
 	cut.Status = store.StatusPartial
+	if !storedWhole([]store.Message{q, a}, "answer", 2) || storedWhole([]store.Message{q, a}, "other", 2) {
+		t.Error("a follower's conversation: one question, its answer")
+	}
 	for _, c := range []struct {
 		msgs []store.Message
 		want bool
@@ -78,7 +88,7 @@ func TestStoredWholeWantsOneQuestionAndAnswerEach(t *testing.T) {
 		{[]store.Message{q, a, q, cut}, false},  // an answer cut short
 		{[]store.Message{q, a, a, q}, false},    // out of order
 	} {
-		if got := storedWhole(c.msgs, "answer"); got != c.want {
+		if got := storedWhole(c.msgs, "answer", 4); got != c.want {
 			t.Errorf("%d messages: %v, want %v", len(c.msgs), got, c.want)
 		}
 	}

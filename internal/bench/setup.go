@@ -63,6 +63,7 @@ type proxySpec struct {
 	maxUpstream     int               // CHATPROXY_UPSTREAM_MAX_CONCURRENT; 0 keeps the default
 	settings        map[string]string // extra settings, applied last
 	childCPUProfile string            // split runs: the child writes its CPU profile here
+	extraSites      []siteSpec        // sites besides the benchmark shop
 }
 
 // proxy is a running chatproxy built by internal/app and served on 127.0.0.1:0.
@@ -199,7 +200,7 @@ func (p *proxy) close() {
 // proxyVars are the process settings: fresh secrets, encryption on, metrics off, logs at error.
 func proxyVars(dir string, spec proxySpec) (map[string]string, error) {
 	sitesPath := filepath.Join(dir, "sites.yaml")
-	if err := os.WriteFile(sitesPath, []byte(sitesYAML(spec.fakeURL+webhookPath)), 0o600); err != nil {
+	if err := os.WriteFile(sitesPath, []byte(sitesYAML(spec.fakeURL+webhookPath, spec.extraSites...)), 0o600); err != nil {
 		return nil, err
 	}
 	vars := map[string]string{
@@ -226,12 +227,22 @@ func proxyVars(dir string, spec proxySpec) (map[string]string, error) {
 	return vars, nil
 }
 
-func sitesYAML(webhookURL string) string {
-	return `sites:
-  - id: ` + siteID + `
+func sitesYAML(webhookURL string, extra ...siteSpec) string {
+	yaml := "sites:\n" + siteYAML(siteSpec{id: siteID, webhookURL: webhookURL})
+	for _, s := range extra {
+		yaml += siteYAML(s)
+	}
+	return yaml
+}
+
+// siteSpec is one more benchmark site: same origin and limits, its own webhook.
+type siteSpec struct{ id, webhookURL string }
+
+func siteYAML(s siteSpec) string {
+	return `  - id: ` + s.id + `
     name: Benchmark shop
     allowed_origins: ["` + shopOrigin + `"]
-    n8n_webhook_url: "` + webhookURL + `"
+    n8n_webhook_url: "` + s.webhookURL + `"
     abuse: {min_first_message_delay_ms: -1}
     limits: {session_per_minute: ` + hugeLimit + `, ip_per_minute: ` + hugeLimit + `, site_per_minute: ` + hugeLimit +
 		`, sessions_per_ip_per_hour: ` + hugeLimit + `, concurrent_streams_per_ip: ` + hugeLimit + `}
