@@ -56,8 +56,8 @@ type RollingReport struct {
 	// answers finish within it and the followers' (three times as long) outlast it.
 	DrainDeadlineS float64 `json:"drain_deadline_s"`
 	StoredComplete int     `json:"sessions_stored_complete"`
-	// StoredWrong counts sessions whose stored conversation is not exactly question, answer,
-	// question, answer (a message lost or stored twice, or an answer cut short).
+	// StoredWrong counts sessions whose stored conversation is not exactly one question and
+	// its complete answer per message sent (a message lost or stored twice, an answer cut short).
 	StoredWrong int `json:"sessions_stored_wrong"`
 }
 
@@ -80,7 +80,8 @@ func RunRolling(ctx context.Context, o RollingOptions) (*RollingReport, error) {
 	if o.Streams < 1 || o.Chunks < 1 || o.Hold <= 0 || o.RedisURL == "" {
 		return nil, errors.New("rolling restart: streams, chunks and hold must be positive, and Redis is required")
 	}
-	if _, err := fileLimitFor(o.Streams, filesPerStream); err != nil {
+	followers := max(1, o.Streams/10)
+	if _, err := fileLimitFor(o.Streams+followers, filesPerStream); err != nil {
 		return nil, err
 	}
 	fake := startFake(ctx, o.Chunks, o.Hold/time.Duration(o.Chunks))
@@ -99,7 +100,7 @@ func RunRolling(ctx context.Context, o RollingOptions) (*RollingReport, error) {
 	defer a.close()
 	defer b.close()
 	rep := &RollingReport{Machine: thisMachine(), Streams: o.Streams, Chunks: o.Chunks, HoldS: o.Hold.Seconds(),
-		Followers: max(1, o.Streams/10), DrainDeadlineS: a.app.Config.ShutdownTimeout.Seconds(),
+		Followers: followers, DrainDeadlineS: a.app.Config.ShutdownTimeout.Seconds(),
 		Errors: map[string]int{}, Refused: map[string]int{}}
 	r := &rolling{o: o, rep: rep, a: a, b: b, want: n8ntest.StreamText(o.Chunks), client: newClient(o.Streams + rep.Followers)}
 	defer r.client.CloseIdleConnections()
