@@ -61,6 +61,13 @@ func checkTargets(rep *Report) []TargetCheck {
 	return checks
 }
 
+// writeJSON writes a report as one indented JSON document.
+func writeJSON(w io.Writer, rep any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
 // thousands writes 1500 as "1,500".
 func thousands(v float64) string {
 	n := int(v)
@@ -92,17 +99,13 @@ func (rep *Report) Failed() bool {
 }
 
 // WriteJSON writes the report as one indented JSON document.
-func (rep *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
-}
+func (rep *Report) WriteJSON(w io.Writer) error { return writeJSON(w, rep) }
 
 // WriteText writes one table per concurrency (direct baseline first, then each engine), then
 // the targets and any errors.
 func (rep *Report) WriteText(w io.Writer) {
 	s := rep.Settings
-	fmt.Fprintf(w, "chatbench: %d × %s, %s\n", rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion)
+	fmt.Fprintf(w, "chatbench: %s\n", rep.Machine)
 	fmt.Fprintf(w, "%d chunks per answer, %d messages per session, chunk delay %gms; rate limits and reply buffer in %s; encryption on; %gs warm-up + %gs per run\n",
 		s.Chunks, s.PerSession, s.ChunkDelayMs, s.Limiter, s.WarmupS, s.DurationS)
 	fmt.Fprintln(w, "first token: message sent → first item event (direct: request sent → first item line)")

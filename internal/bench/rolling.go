@@ -3,7 +3,6 @@ package bench
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -294,15 +293,11 @@ func storedWhole(msgs []store.Message, want string, n int) bool {
 }
 
 // WriteJSON writes the report as indented JSON.
-func (rep *RollingReport) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
-}
+func (rep *RollingReport) WriteJSON(w io.Writer) error { return writeJSON(w, rep) }
 
 // WriteText writes the report for people.
 func (rep *RollingReport) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "chatbench rolling restart: %d × %s, %s\n", rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion)
+	fmt.Fprintf(w, "chatbench rolling restart: %s\n", rep.Machine)
 	fmt.Fprintf(w, "two replicas on PostgreSQL + Redis; %d visitors, answers of %d chunks over %gs; replica A stopped (as on SIGTERM) with %d answers streaming\n",
 		rep.Streams, rep.Chunks, rep.HoldS, rep.InFlight)
 	fmt.Fprintf(w, "  A drained and stopped in %.2fs (drain deadline %gs)\n", rep.DrainS, rep.DrainDeadlineS)

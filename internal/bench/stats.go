@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -50,6 +51,9 @@ type Machine struct {
 	CPUModel  string `json:"cpu_model"`
 	GoVersion string `json:"go_version"`
 }
+
+// String is the machine as the reports' first line shows it: "2 × AMD EPYC, go1.26.8".
+func (m Machine) String() string { return fmt.Sprintf("%d × %s, %s", m.CPUs, m.CPUModel, m.GoVersion) }
 
 // cpuModel reads the first "model name" of /proc/cpuinfo ("" elsewhere).
 func cpuModel() string {

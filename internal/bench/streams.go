@@ -3,7 +3,6 @@ package bench
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -283,15 +282,11 @@ func (rep *StreamsReport) Failed() bool {
 }
 
 // WriteJSON writes the report as one indented JSON document.
-func (rep *StreamsReport) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
-}
+func (rep *StreamsReport) WriteJSON(w io.Writer) error { return writeJSON(w, rep) }
 
 // WriteText writes one row per phase and the estimated chatproxy share of memory.
 func (rep *StreamsReport) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "chatbench streams: %d × %s, %s\n", rep.Machine.CPUs, rep.Machine.CPUModel, rep.Machine.GoVersion)
+	fmt.Fprintf(w, "chatbench streams: %s\n", rep.Machine)
 	fmt.Fprintf(w, "%d visitors started over %gs, each streaming %d chunks × %gms; rate limits and reply buffer in %s; open-file limit %d\n",
 		rep.Streams, rep.RampS, rep.Chunks, rep.ChunkDelayMs, rep.Limiter, rep.FileLimit)
 	fmt.Fprintln(w, "memory and goroutines are the whole process (load generator + fake n8n [+ chatproxy]); latencies in ms")
