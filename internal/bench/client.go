@@ -110,6 +110,7 @@ type visitor struct {
 	site                  string // the site of its sessions; "" is the benchmark shop
 	reader                *bufio.Reader
 	text                  []byte
+	eventID               []byte // the id line of the event being read (readEvents)
 	bodyBuf               []byte
 	firstSeen             func() // optional: called when the first item arrives (streams mode)
 }
@@ -251,26 +252,10 @@ func (v *visitor) post(ctx context.Context, url, token string, body []byte) (*ht
 
 // readSSE reads events to `data: [DONE]`, collecting the item texts, and checks the answer.
 func (v *visitor) readSSE(body io.Reader, sent time.Time) (time.Duration, error) {
-	v.reader.Reset(body)
 	v.text = v.text[:0]
 	var first time.Duration
 	status := ""
-	for {
-		line, err := readLine(v.reader)
-		if err != nil {
-			return 0, errNoDone
-		}
-		payload, ok := bytes.CutPrefix(line, []byte("data: "))
-		if !ok {
-			continue // id:, retry:, comments and blank separators
-		}
-		if string(payload) == "[DONE]" {
-			break
-		}
-		var ev event
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return 0, fmt.Errorf("event is not JSON: %w", err)
-		}
+	_, err := v.readEvents(body, func(_ []byte, ev event) (bool, error) {
 		switch ev.Type {
 		case "item":
 			if first == 0 {
@@ -279,12 +264,49 @@ func (v *visitor) readSSE(body io.Reader, sent time.Time) (time.Duration, error)
 			}
 			v.text = append(v.text, ev.Content...)
 		case "error":
-			return 0, &streamError{code: ev.Code}
+			return true, &streamError{code: ev.Code}
 		case "end":
 			status = ev.Status
 		}
+		return false, nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return first, v.check(first, status == "complete")
+}
+
+// readEvents reads SSE events from body and passes each to f with its id (nil when it has
+// none; valid until f returns), until `data: [DONE]` (done), f stops it or fails, or the stream
+// ends first (errNoDone).
+func (v *visitor) readEvents(body io.Reader, f func(id []byte, ev event) (stop bool, err error)) (done bool, err error) {
+	v.reader.Reset(body)
+	v.eventID = v.eventID[:0]
+	for {
+		line, err := readLine(v.reader)
+		if err != nil {
+			return false, errNoDone
+		}
+		if id, ok := bytes.CutPrefix(line, []byte("id: ")); ok {
+			v.eventID = append(v.eventID[:0], id...) // the line is overwritten by the next read
+			continue
+		}
+		payload, ok := bytes.CutPrefix(line, []byte("data: "))
+		if !ok {
+			continue // retry:, comments and blank separators
+		}
+		if string(payload) == "[DONE]" {
+			return true, nil
+		}
+		var ev event
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return false, fmt.Errorf("event is not JSON: %w", err)
+		}
+		if stop, err := f(v.eventID, ev); stop || err != nil {
+			return false, err
+		}
+		v.eventID = v.eventID[:0]
+	}
 }
 
 // readNDJSON reads n8n's chunk lines to EOF, collecting the item texts, and checks the answer.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -97,46 +96,34 @@ func (v *visitor) readFollow(resp *http.Response, err error, st *followState, de
 	if resp.StatusCode != http.StatusOK {
 		return 0, readStatusError(resp)
 	}
-	v.reader.Reset(resp.Body)
-	for {
-		line, err := readLine(v.reader)
-		if err != nil {
-			return 0, fmt.Errorf("%w: %w", errNoDone, err)
-		}
-		if id, ok := bytes.CutPrefix(line, []byte("id: ")); ok {
+	outcome := followDone
+	_, err = v.readEvents(resp.Body, func(id []byte, ev event) (bool, error) {
+		if len(id) > 0 {
 			st.lastID = string(id)
-			continue
-		}
-		payload, ok := bytes.CutPrefix(line, []byte("data: "))
-		if !ok {
-			continue
-		}
-		if string(payload) == "[DONE]" {
-			return followDone, nil
-		}
-		var ev event
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return 0, fmt.Errorf("event is not JSON: %w", err)
 		}
 		switch ev.Type {
 		case "begin":
 			if st.replyID != "" {
-				return 0, errors.New("a second begin: the reply was replayed from its start")
+				return true, errors.New("a second begin: the reply was replayed from its start")
 			}
 			st.replyID = ev.MessageID
 		case "item":
 			st.text = append(st.text, ev.Content...)
 			if detach {
-				return followDetached, nil
+				outcome = followDetached
+				return true, nil
 			}
 		case "end":
 			st.status = ev.Status
 		case "reconnect":
-			return followReconnect, nil
+			outcome = followReconnect
+			return true, nil
 		case "error", "reset":
-			return 0, &streamError{code: cmp.Or(ev.Code, ev.Type)}
+			return true, &streamError{code: cmp.Or(ev.Code, ev.Type)}
 		}
-	}
+		return false, nil
+	})
+	return outcome, err
 }
 
 // longAnswers is the webhook URL of longSite: the same stream, three times slower.
