@@ -36,6 +36,14 @@ type childStats struct {
 	// the last sample
 	goroutines      int
 	heapMB, stackMB float64
+	gc              gcTimeline // its collections, as reported
+}
+
+// collections returns the child's collections so far.
+func (cs *childStats) collections() gcTimeline {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return append(gcTimeline(nil), cs.gc...)
 }
 
 func (cs *childStats) read() (goroutines int, heapMB, stackMB float64) {
@@ -100,24 +108,27 @@ func startChildProxy(ctx context.Context, spec proxySpec) (_ *proxy, err error) 
 	return p, nil
 }
 
-// follow reads the child's "stats goroutines heapMB stackMB" lines.
+// follow reads the child's "stats goroutines heapMB stackMB gcCycles assistSeconds" lines.
 func (cs *childStats) follow(lines *bufio.Scanner) {
 	for lines.Scan() {
 		f := strings.Fields(lines.Text())
-		if len(f) != 4 || f[0] != "stats" {
+		if len(f) != 6 || f[0] != "stats" {
 			continue
 		}
 		g, _ := strconv.Atoi(f[1])
 		heap, _ := strconv.ParseFloat(f[2], 64)
 		stack, _ := strconv.ParseFloat(f[3], 64)
+		cycles, _ := strconv.ParseUint(f[4], 10, 64)
+		assist, _ := strconv.ParseFloat(f[5], 64)
 		cs.mu.Lock()
 		cs.goroutines, cs.heapMB, cs.stackMB = g, heap, stack
+		cs.gc = cs.gc.add(gcPoint{at: time.Now(), cycles: cycles, assistS: assist})
 		cs.mu.Unlock()
 	}
 }
 
 // ServeChild is the child side: it serves chatproxy with the settings in path, reports its
-// goroutines and heap on stdout every 200 ms, and stops when stdin closes or ctx ends.
+// goroutines, heap and collections on stdout every 200 ms, and stops when stdin closes or ctx ends.
 func ServeChild(ctx context.Context, path string, stdin io.Reader, stdout io.Writer) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -159,14 +170,16 @@ func ServeChild(ctx context.Context, path string, stdin io.Reader, stdout io.Wri
 	signal.Notify(usr2, syscall.SIGUSR2)
 	defer signal.Stop(usr1)
 	defer signal.Stop(usr2)
-	tick := time.NewTicker(200 * time.Millisecond)
+	tick := time.NewTicker(childStatsInterval)
 	defer tick.Stop()
 	var m runtime.MemStats
+	gc := newGCMetrics()
 	for n := 0; ; n++ {
 		if n%5 == 0 { // ReadMemStats stops the world: once a second
 			runtime.ReadMemStats(&m)
 		}
-		fmt.Fprintf(stdout, "stats %d %.1f %.1f\n", runtime.NumGoroutine(), mb(m.HeapInuse), mb(m.StackInuse))
+		cycles, assist := gc.read()
+		fmt.Fprintf(stdout, "stats %d %.1f %.1f %d %.3f\n", runtime.NumGoroutine(), mb(m.HeapInuse), mb(m.StackInuse), cycles, assist)
 		select {
 		case <-ctx.Done():
 			return nil

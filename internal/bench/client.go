@@ -89,6 +89,7 @@ func (vp *visitorPool) close() {
 
 // sample is one successful exchange.
 type sample struct {
+	sent       time.Time     // when the message went out
 	headers    time.Duration // message sent → response headers (chatproxy: auth, limits, message stored)
 	firstToken time.Duration // message sent → first item
 	total      time.Duration // whole exchange (session when one is made + message + stream, or the direct call)
@@ -191,7 +192,7 @@ func (v *visitor) message(ctx context.Context, start time.Time) (sample, error) 
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{headers: headers, firstToken: first, total: time.Since(start)}, nil
+	return sample{sent: sent, headers: headers, firstToken: first, total: time.Since(start)}, nil
 }
 
 func (v *visitor) createSession(ctx context.Context) (string, error) {
@@ -232,7 +233,7 @@ func (v *visitor) direct(ctx context.Context) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	return sample{headers: headers, firstToken: first, total: time.Since(start)}, nil
+	return sample{sent: start, headers: headers, firstToken: first, total: time.Since(start)}, nil
 }
 
 func (v *visitor) post(ctx context.Context, url, token string, body []byte) (*http.Response, error) {

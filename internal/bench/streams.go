@@ -80,6 +80,16 @@ type StreamsPhase struct {
 	ProxyPeakStackMB    float64 `json:"proxy_peak_stack_inuse_mb,omitempty"`
 	ProxyBaseGoroutines int     `json:"proxy_base_goroutines,omitempty"`
 	ProxyPeakGoroutines int     `json:"proxy_peak_goroutines,omitempty"`
+	// The chatproxy process's collections that ended while visitors arrived (the ramp), the CPU
+	// its mark assists took, and the first tokens later than the direct run's p99 + 50 ms, with
+	// how many of those waited across the end of one of its collections (split mode only).
+	ProxyGCCyclesArriving  uint64  `json:"proxy_gc_cycles_arriving,omitempty"`
+	ProxyGCAssistSArriving float64 `json:"proxy_gc_assist_cpu_s_arriving,omitempty"`
+	SlowFirstTokens        int     `json:"slow_first_tokens,omitempty"`
+	SlowAcrossProxyGC      int     `json:"slow_first_tokens_across_proxy_gc,omitempty"`
+	SlowByArrivalTenth     []int   `json:"slow_first_tokens_by_arrival_tenth,omitempty"`
+	ProxyCPUCores          float64 `json:"proxy_cpu_cores,omitempty"` // the chatproxy process's CPU over the phase
+	MachineCores           float64 `json:"machine_cores"`             // cores busy machine-wide over the phase
 }
 
 // RunStreams runs Streams long answers straight from the fake n8n, then through chatproxy on
@@ -105,7 +115,7 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	webhook := fake.URL + webhookPath
 	o.progress("direct n8n: %d streams of %d chunks × %s", o.Streams, o.Chunks, delay)
 	direct := runStreamsPhase(ctx, o, "direct", newVisitorPool(o.Streams, visitorsPerTransport, "", webhook, want).overH2C(o.Split),
-		(*visitor).direct, nil, nil)
+		(*visitor).direct, proxyWatch{})
 	rep.Phases = append(rep.Phases, direct)
 	cpuProf := &profiler{path: o.CPUProfile, multi: len(o.Engines) > 1}
 	heapProf := &profiler{path: o.MemProfile, multi: len(o.Engines) > 1}
@@ -134,7 +144,8 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 			window(true)
 		}
 		ph := runStreamsPhase(ctx, o, engine, newVisitorPool(o.Streams, visitorsPerTransport, p.url, webhook, want),
-			(*visitor).exchange, midwayProfile(p, heapProf, engine, o), p.child)
+			(*visitor).exchange, proxyWatch{midway: midwayProfile(p, heapProf, engine, o), child: p.child,
+				slowAfter: time.Duration(direct.FirstToken.P99ms*float64(time.Millisecond)) + slowMargin})
 		if window != nil {
 			window(false)
 		}
@@ -165,11 +176,18 @@ func fileLimitFor(n, filesPerStream int) (uint64, error) {
 	return limit, nil
 }
 
+// proxyWatch is what a phase through chatproxy watches besides the visitors.
+type proxyWatch struct {
+	midway    func()        // runs once every visitor has started and none should have finished (Ramp + Hold/2)
+	child     *childStats   // split mode: the chatproxy process
+	slowAfter time.Duration // a first token later than this is slow (the direct run's p99 + slowMargin)
+}
+
 // runStreamsPhase starts o.Streams visitors spread over o.Ramp, each doing one exchange, and
-// samples the process until all are done. midway, when set, runs once every visitor has started
-// and none should have finished (Ramp + Hold/2).
+// samples the process until all are done.
 func runStreamsPhase(ctx context.Context, o StreamsOptions, target string, visitors *visitorPool,
-	do func(*visitor, context.Context) (sample, error), midway func(), child *childStats) StreamsPhase {
+	do func(*visitor, context.Context) (sample, error), w proxyWatch) StreamsPhase {
+	child := w.child
 	runtime.GC()
 	debug.FreeOSMemory() // a baseline without the previous phase's garbage
 	ph := StreamsPhase{Target: target, BaseRSSMB: mb(procStatusKB("VmRSS")), BaseGoroutines: runtime.NumGoroutine()}
@@ -179,7 +197,11 @@ func runStreamsPhase(ctx context.Context, o StreamsOptions, target string, visit
 	}
 	var open atomic.Int64
 	stopSampling := startSampler(&ph, &open, child)
-	start, cpu0 := time.Now(), cpuTime()
+	var proxyCPU0 time.Duration
+	if child != nil {
+		proxyCPU0 = processCPU(child.pid)
+	}
+	start, cpu0, machine0 := time.Now(), cpuTime(), machineTicks()
 	ctx, cancel := context.WithTimeout(ctx, o.Ramp+o.Hold+2*time.Minute)
 	defer cancel()
 	samples := make([]sample, o.Streams)
@@ -198,17 +220,25 @@ func runStreamsPhase(ctx context.Context, o StreamsOptions, target string, visit
 			}()
 		}
 	})
-	if midway != nil {
+	if w.midway != nil {
 		sleepUntil(ctx, start.Add(o.Ramp+o.Hold/2))
-		midway()
+		w.midway()
 	}
 	wg.Wait()
 	stopSampling()
 	visitors.close()
 	ph.Seconds = time.Since(start).Seconds()
 	ph.CPUCores = (cpuTime() - cpu0).Seconds() / ph.Seconds
+	ph.MachineCores = busyCores(machine0, machineTicks(), runtime.NumCPU())
 	ph.Load1 = loadAvg1()
 	ph.summarize(samples, errs)
+	if child != nil {
+		ph.ProxyCPUCores = (processCPU(child.pid) - proxyCPU0).Seconds() / ph.Seconds
+		tl := child.collections()
+		ph.ProxyGCCyclesArriving, ph.ProxyGCAssistSArriving = tl.during(start, start.Add(o.Ramp))
+		tail := slowFirstTokens(samples, errs, w.slowAfter, tl, start, o.Ramp)
+		ph.SlowFirstTokens, ph.SlowAcrossProxyGC, ph.SlowByArrivalTenth = tail.slow, tail.acrossGC, tail.byArrival[:]
+	}
 	return ph
 }
 
@@ -311,6 +341,10 @@ func (rep *StreamsReport) WriteText(w io.Writer) {
 				ph.Target, ph.ProxyPeakRSSMB, ph.ProxyBaseRSSMB, (ph.ProxyPeakRSSMB-ph.ProxyBaseRSSMB)*1024/float64(rep.Streams),
 				ph.ProxyPeakHeapMB, ph.ProxyPeakStackMB, ph.ProxyPeakGoroutines,
 				float64(ph.ProxyPeakGoroutines-ph.ProxyBaseGoroutines)/float64(rep.Streams), ph.ProxyBaseGoroutines)
+			fmt.Fprintf(w, "chatproxy process CPU %.2f cores, machine %.2f cores busy; its collector while visitors arrived: "+
+				"%d cycles, mark assists %.2f s CPU\n", ph.ProxyCPUCores, ph.MachineCores, ph.ProxyGCCyclesArriving, ph.ProxyGCAssistSArriving)
+			fmt.Fprintf(w, "first tokens over direct p99 + %s: %d, %d of them waited across the end of a collection; "+
+				"by tenth of the arrivals: %v\n", slowMargin, ph.SlowFirstTokens, ph.SlowAcrossProxyGC, ph.SlowByArrivalTenth)
 			continue
 		}
 		rss := (ph.PeakRSSMB - ph.BaseRSSMB) - (d.PeakRSSMB - d.BaseRSSMB)
