@@ -38,8 +38,9 @@ type Config struct {
 	// StreamWriteTimeout bounds each SSE write; a client that does not read within it is dropped
 	// (its reply goes on and is stored). CHATPROXY_STREAM_WRITE_TIMEOUT.
 	StreamWriteTimeout time.Duration
-	// StreamWriteDelay lets the tokens after the first gather this long before a write (one
-	// syscall and one browser wake-up per burst). CHATPROXY_STREAM_WRITE_DELAY; 0 = off.
+	// StreamWriteDelay lets the tokens after the first that come in a burst gather this long
+	// before a write (one syscall and one browser wake-up per burst); a token that comes later
+	// than this after the one before is written at once. CHATPROXY_STREAM_WRITE_DELAY; 0 = off.
 	StreamWriteDelay time.Duration
 	Upstream         UpstreamTimeouts
 	// MemoryLimit is Go's soft memory limit in bytes (CHATPROXY_MEMORY_LIMIT, e.g. 900MiB):

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -243,12 +244,52 @@ type flushLog struct {
 	*httptest.ResponseRecorder
 	mu      sync.Mutex
 	flushed []string
+	at      []time.Time
 }
 
 func (f *flushLog) Flush() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.flushed = append(f.flushed, f.Body.String())
+	f.at = append(f.at, time.Now())
+}
+
+// TestRelaySparseTokensAreNotHeldBack: tokens further apart than the write delay go out as
+// they come. Waiting for company that does not come would add the delay to each of them.
+func TestRelaySparseTokensAreNotHeldBack(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	ctx := context.Background()
+	b := NewMemory(MemoryOptions{})
+	defer b.Close()
+	_, _ = b.Start(ctx, "r", "", "s")
+	_, _ = b.Append(ctx, "r", Event{Type: TypeBegin, MessageID: "r"})
+	_, _ = b.Append(ctx, "r", Event{Type: TypeItem, Content: "first", MessageID: "r"})
+	log := &flushLog{ResponseRecorder: httptest.NewRecorder()}
+	sw, _ := NewWriter(log, time.Second)
+	sub, _ := b.Subscribe(ctx, "r", "s", Position{})
+	appended := make([]time.Time, 3)
+	go func() {
+		for i := range appended {
+			time.Sleep(delay + 100*time.Millisecond)
+			appended[i] = time.Now()
+			_, _ = b.Append(ctx, "r", Event{Type: TypeItem, Content: "t" + strconv.Itoa(i), MessageID: "r"})
+		}
+		_, _ = b.Append(ctx, "r", Event{Type: TypeEnd, Status: "complete", MessageID: "r"})
+		_ = b.Finish(ctx, "r")
+	}()
+	if err := Relay(ctx, sub, sw, RelayOptions{Heartbeat: time.Minute, WriteDelay: delay}); err != nil {
+		t.Fatal(err)
+	}
+	for i, sent := range appended {
+		token := `"t` + strconv.Itoa(i) + `"`
+		j := slices.IndexFunc(log.flushed, func(body string) bool { return strings.Contains(body, token) })
+		if j < 0 {
+			t.Fatalf("%s never written", token)
+		}
+		if lag := log.at[j].Sub(sent); lag > delay/2 {
+			t.Errorf("%s written %v after it came, want at once (the write delay is %v)", token, lag, delay)
+		}
+	}
 }
 
 func TestRelayWriteDelayGathersTokensAfterTheFirst(t *testing.T) {
