@@ -254,19 +254,26 @@ func (f *flushLog) Flush() {
 	f.at = append(f.at, time.Now())
 }
 
-// TestRelaySparseTokensAreNotHeldBack: tokens further apart than the write delay go out as
-// they come. Waiting for company that does not come would add the delay to each of them.
-func TestRelaySparseTokensAreNotHeldBack(t *testing.T) {
-	const delay = 300 * time.Millisecond
-	ctx := context.Background()
+// startedReply is reply "r" in a memory buffer with its begin and first item, and a relay's
+// writer and subscription for it; every flush is logged.
+func startedReply(ctx context.Context) (*Memory, *flushLog, *Writer, Subscription) {
 	b := NewMemory(MemoryOptions{})
-	defer b.Close()
 	_, _ = b.Start(ctx, "r", "", "s")
 	_, _ = b.Append(ctx, "r", Event{Type: TypeBegin, MessageID: "r"})
 	_, _ = b.Append(ctx, "r", Event{Type: TypeItem, Content: "first", MessageID: "r"})
 	log := &flushLog{ResponseRecorder: httptest.NewRecorder()}
 	sw, _ := NewWriter(log, time.Second)
 	sub, _ := b.Subscribe(ctx, "r", "s", Position{})
+	return b, log, sw, sub
+}
+
+// TestRelaySparseTokensAreNotHeldBack: tokens further apart than the write delay go out as
+// they come. Waiting for company that does not come would add the delay to each of them.
+func TestRelaySparseTokensAreNotHeldBack(t *testing.T) {
+	const delay = 300 * time.Millisecond
+	ctx := context.Background()
+	b, log, sw, sub := startedReply(ctx)
+	defer b.Close()
 	appended := make([]time.Time, 3)
 	go func() {
 		for i := range appended {
@@ -302,13 +309,7 @@ func TestRelayWriteDelayGathersTokensAfterTheFirst(t *testing.T) {
 		{delay: 0, minFlushes: 6, maxFlushes: 8},                      // every token on its own
 	} {
 		ctx := context.Background()
-		b := NewMemory(MemoryOptions{})
-		_, _ = b.Start(ctx, "r", "", "s")
-		_, _ = b.Append(ctx, "r", Event{Type: TypeBegin, MessageID: "r"})
-		_, _ = b.Append(ctx, "r", Event{Type: TypeItem, Content: "first", MessageID: "r"})
-		log := &flushLog{ResponseRecorder: httptest.NewRecorder()}
-		sw, _ := NewWriter(log, time.Second)
-		sub, _ := b.Subscribe(ctx, "r", "s", Position{})
+		b, log, sw, sub := startedReply(ctx)
 		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
