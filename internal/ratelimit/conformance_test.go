@@ -13,10 +13,16 @@ func TestMemoryConformance(t *testing.T) {
 	ratelimittest.Run(t, func(t *testing.T) ratelimit.Limiter { return ratelimit.NewMemory() })
 }
 
+// conformanceTimeout replaces the 100 ms production timeout per Redis call in the conformance
+// runs: they check decisions, and 50 concurrent calls (each may dial a connection) on a busy
+// 2-core CI machine running other packages' tests under -race can take longer than that, which
+// would turn a healthy Redis into a fallback. Timeouts have tests of their own.
+const conformanceTimeout = 5 * time.Second
+
 func TestRedisConformance(t *testing.T) {
 	client := ratelimittest.RedisClient(t)
 	ratelimittest.Run(t, func(t *testing.T) ratelimit.Limiter {
-		return ratelimit.NewRedis(client, ratelimittest.UniquePrefix(t))
+		return ratelimit.NewRedis(client, ratelimittest.UniquePrefix(t), ratelimit.WithRedisTimeout(conformanceTimeout))
 	})
 }
 
@@ -24,7 +30,7 @@ func TestRedisConformance(t *testing.T) {
 func TestFallbackConformance(t *testing.T) {
 	client := ratelimittest.RedisClient(t)
 	ratelimittest.Run(t, func(t *testing.T) ratelimit.Limiter {
-		primary := ratelimit.NewRedis(client, ratelimittest.UniquePrefix(t))
+		primary := ratelimit.NewRedis(client, ratelimittest.UniquePrefix(t), ratelimit.WithRedisTimeout(conformanceTimeout))
 		return ratelimit.NewFallback(primary, ratelimit.NewMemory(), func(op string, err error) {
 			t.Errorf("healthy Redis fell back on %s: %v", op, err)
 		})
