@@ -259,11 +259,7 @@ func (v *visitor) readSSE(body io.Reader, sent time.Time) (time.Duration, error)
 	_, err := v.readEvents(body, func(_ []byte, ev event) (bool, error) {
 		switch ev.Type {
 		case "item":
-			if first == 0 {
-				first = time.Since(sent)
-				v.noteFirst()
-			}
-			v.text = append(v.text, ev.Content...)
+			v.takeItem(ev.Content, sent, &first)
 		case "error":
 			return true, &streamError{code: ev.Code}
 		case "end":
@@ -333,11 +329,7 @@ func (v *visitor) readNDJSON(body io.Reader, start time.Time) (time.Duration, er
 		}
 		switch ev.Type {
 		case "item":
-			if first == 0 {
-				first = time.Since(start)
-				v.noteFirst()
-			}
-			v.text = append(v.text, ev.Content...)
+			v.takeItem(ev.Content, start, &first)
 		case "end":
 			ended = true
 		}
@@ -345,10 +337,16 @@ func (v *visitor) readNDJSON(body io.Reader, start time.Time) (time.Duration, er
 	return first, v.check(first, ended)
 }
 
-func (v *visitor) noteFirst() {
-	if v.firstSeen != nil {
-		v.firstSeen()
+// takeItem adds an item's text to the answer; the first item of a reply also sets first (the
+// time since the message was sent) and tells firstSeen.
+func (v *visitor) takeItem(content string, sent time.Time, first *time.Duration) {
+	if *first == 0 {
+		*first = time.Since(sent)
+		if v.firstSeen != nil {
+			v.firstSeen()
+		}
 	}
+	v.text = append(v.text, content...)
 }
 
 func (v *visitor) check(first time.Duration, complete bool) error {
