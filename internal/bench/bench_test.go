@@ -233,3 +233,24 @@ func checkStoreFloor(t *testing.T, rep *Report) {
 		t.Errorf("%d floors measured, want 1", floors)
 	}
 }
+
+// TestSplitOverH2CFollowsTheSetting: split runs call the fake over h2c unless -set turns it
+// off, in which case each process needs a socket per call (the file limit is sized for it).
+func TestSplitOverH2CFollowsTheSetting(t *testing.T) {
+	cases := []struct {
+		settings map[string]string
+		want     bool
+	}{
+		{nil, true},
+		{map[string]string{"CHATPROXY_UPSTREAM_H2C": "true"}, true},
+		{map[string]string{"CHATPROXY_UPSTREAM_H2C": "1"}, true},
+		{map[string]string{"CHATPROXY_UPSTREAM_H2C": "false"}, false},
+		{map[string]string{"CHATPROXY_UPSTREAM_H2C": "0"}, false},
+		{map[string]string{"LOG_LEVEL": "debug"}, true},
+	}
+	for _, c := range cases {
+		if got := splitOverH2C(c.settings); got != c.want {
+			t.Errorf("splitOverH2C(%v) = %v, want %v", c.settings, got, c.want)
+		}
+	}
+}

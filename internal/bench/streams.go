@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -34,8 +35,9 @@ type StreamsOptions struct {
 	Hold    time.Duration // Chunks items spread over this (the fake pauses Hold/Chunks per item)
 	Ramp    time.Duration // visitors start evenly spread over this
 	// Split runs chatproxy in a process of its own (measured alone, exactly) and calls the fake
-	// n8n over HTTP/2 without TLS (CHATPROXY_UPSTREAM_H2C): each process then holds about one
-	// socket per stream, which is what lets 10,000 streams fit a 20,000 open-file limit.
+	// n8n over HTTP/2 without TLS (CHATPROXY_UPSTREAM_H2C, unless Settings turn it off): each
+	// process then holds about one socket per stream, which is what lets 10,000 streams fit a
+	// 20,000 open-file limit.
 	Split bool
 }
 
@@ -100,8 +102,14 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	}
 	delay := cmp.Or(o.ChunkDelay, o.Hold/time.Duration(o.Chunks))
 	perStream, fakeOpts := filesPerStream, []n8ntest.Option(nil)
+	h2c := o.Split && splitOverH2C(o.Settings)
 	if o.Split {
-		perStream, fakeOpts = 1, []n8ntest.Option{n8ntest.WithH2C()}
+		// The fake serves HTTP/1.1 and h2c alike. Over HTTP/1.1 this process also holds the
+		// fake's end of every call.
+		perStream, fakeOpts = 2, []n8ntest.Option{n8ntest.WithH2C()}
+		if h2c {
+			perStream = 1
+		}
 	}
 	limit, err := fileLimitFor(o.Streams, perStream)
 	if err != nil {
@@ -114,7 +122,7 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	want := n8ntest.StreamText(o.Chunks)
 	webhook := fake.URL + webhookPath
 	o.progress("direct n8n: %d streams of %d chunks × %s", o.Streams, o.Chunks, delay)
-	direct := runStreamsPhase(ctx, o, "direct", newVisitorPool(o.Streams, visitorsPerTransport, "", webhook, want).overH2C(o.Split),
+	direct := runStreamsPhase(ctx, o, "direct", newVisitorPool(o.Streams, visitorsPerTransport, "", webhook, want).overH2C(h2c),
 		(*visitor).direct, proxyWatch{})
 	rep.Phases = append(rep.Phases, direct)
 	cpuProf := &profiler{path: o.CPUProfile, multi: len(o.Engines) > 1}
@@ -126,7 +134,7 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 		if o.Split {
 			spec.settings = map[string]string{}
 			maps.Copy(spec.settings, o.Settings)
-			spec.settings["CHATPROXY_UPSTREAM_H2C"] = "true"
+			spec.settings["CHATPROXY_UPSTREAM_H2C"] = strconv.FormatBool(h2c)
 			start = startChildProxy
 		}
 		var window func(bool)
@@ -158,6 +166,15 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 		}
 	}
 	return rep, cmp.Or(cpuProf.err, heapProf.err)
+}
+
+// splitOverH2C: in split mode chatproxy calls the fake n8n over h2c unless -set
+// CHATPROXY_UPSTREAM_H2C says otherwise (HTTP/1.1, the default in production, needs a socket per
+// call in each process).
+func splitOverH2C(settings map[string]string) bool {
+	v, set := settings["CHATPROXY_UPSTREAM_H2C"]
+	on, err := strconv.ParseBool(v)
+	return !set || err != nil || on
 }
 
 // fileLimitFor raises the open-file limit for n streams, or explains why it cannot.
