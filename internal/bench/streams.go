@@ -103,13 +103,11 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	delay := cmp.Or(o.ChunkDelay, o.Hold/time.Duration(o.Chunks))
 	perStream, fakeOpts := filesPerStream, []n8ntest.Option(nil)
 	h2c := o.Split && splitOverH2C(o.Settings)
-	if o.Split {
-		// The fake serves HTTP/1.1 and h2c alike. Over HTTP/1.1 this process also holds the
-		// fake's end of every call.
+	switch {
+	case h2c:
+		perStream, fakeOpts = 1, []n8ntest.Option{n8ntest.WithH2C()}
+	case o.Split: // over HTTP/1.1 this process also holds the fake's end of every call
 		perStream, fakeOpts = 2, []n8ntest.Option{n8ntest.WithH2C()}
-		if h2c {
-			perStream = 1
-		}
 	}
 	limit, err := fileLimitFor(o.Streams, perStream)
 	if err != nil {
@@ -134,7 +132,9 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 		if o.Split {
 			spec.settings = map[string]string{}
 			maps.Copy(spec.settings, o.Settings)
-			spec.settings["CHATPROXY_UPSTREAM_H2C"] = strconv.FormatBool(h2c)
+			if _, set := spec.settings[h2cSetting]; !set { // a value given is the child's to check
+				spec.settings[h2cSetting] = "true"
+			}
 			start = startChildProxy
 		}
 		var window func(bool)
@@ -168,11 +168,14 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	return rep, cmp.Or(cpuProf.err, heapProf.err)
 }
 
+// h2cSetting is chatproxy's setting for calling n8n over HTTP/2 without TLS.
+const h2cSetting = "CHATPROXY_UPSTREAM_H2C"
+
 // splitOverH2C: in split mode chatproxy calls the fake n8n over h2c unless -set
 // CHATPROXY_UPSTREAM_H2C says otherwise (HTTP/1.1, the default in production, needs a socket per
 // call in each process).
 func splitOverH2C(settings map[string]string) bool {
-	v, set := settings["CHATPROXY_UPSTREAM_H2C"]
+	v, set := settings[h2cSetting]
 	on, err := strconv.ParseBool(v)
 	return !set || err != nil || on
 }

@@ -193,8 +193,7 @@ func (rs *relayState) untilBeat(ctx context.Context, sub Subscription, sw *Write
 		if err != nil || done {
 			return done, err
 		}
-		burst := rs.inBurst()
-		gathering := rs.textSent && rs.delay > 0 && burst && !final(e)
+		gathering := rs.inBurst() && rs.textSent && rs.delay > 0 && !final(e)
 		rs.textSent = rs.textSent || e.Type == TypeItem
 		batch = append(batch[:0], frame)
 		finished := false
