@@ -32,55 +32,58 @@ const (
 // pair writes nothing and returns the stored row with created=false: the insert waits for a
 // concurrent twin to commit, then the fallback read finds it.
 func (s *Store) AddMessage(ctx context.Context, m store.Message) (store.Message, bool, error) {
-	sealed, err := s.cipher.Seal([]byte(m.Content), store.MessageAAD(m))
-	if err != nil {
-		return store.Message{}, false, fmt.Errorf("postgres: add message: seal: %w", err)
-	}
-	tag, err := s.pool.Exec(ctx, insertMessage, m.ID, m.SessionID, m.SiteID, m.Role, sealed, m.Status,
-		m.ClientMessageID, m.FirstTokenMS, m.TotalMS, m.CreatedAt)
-	if err != nil {
-		return store.Message{}, false, wrapErr("add message", err)
-	}
-	if tag.RowsAffected() == 1 {
-		m.CreatedAt = normalize(m.CreatedAt)
-		return m, true, nil
-	}
-	existing, err := s.oneMessage(ctx, selectMessageByClient, m.SessionID, m.ClientMessageID)
-	if err != nil {
-		return store.Message{}, false, wrapErr("add message: read existing", err)
-	}
-	return existing, false, nil
+	stored, created, _, err := s.addMessage(ctx, m, 0)
+	return stored, created, err
 }
 
-// AddUserMessage sends the insert and the history query as one pipelined batch: one round trip
-// and one implicit transaction, so the history is read right after the insert and both fail together.
+// AddUserMessage inserts m and reads the history before it in the same batch: one round trip and
+// one implicit transaction, so the history is read right after the insert and both fail together.
 func (s *Store) AddUserMessage(ctx context.Context, m store.Message, depth int) (store.Message, bool, []store.Message, error) {
-	if depth <= 0 {
-		stored, created, err := s.AddMessage(ctx, m)
-		return stored, created, nil, err
-	}
+	return s.addMessage(ctx, m, depth)
+}
+
+// addMessage inserts m (and reads up to depth messages of history) through the write group,
+// so concurrent inserts share one commit.
+func (s *Store) addMessage(ctx context.Context, m store.Message, depth int) (store.Message, bool, []store.Message, error) {
 	sealed, err := s.cipher.Seal([]byte(m.Content), store.MessageAAD(m))
 	if err != nil {
 		return store.Message{}, false, nil, fmt.Errorf("postgres: add message: seal: %w", err)
 	}
-	batch := &pgx.Batch{}
-	batch.Queue(insertMessage, m.ID, m.SessionID, m.SiteID, m.Role, sealed, m.Status,
-		m.ClientMessageID, m.FirstTokenMS, m.TotalMS, m.CreatedAt)
-	batch.Queue(selectMessagesBeforeID, m.SessionID, m.ID, store.PageLimit(depth))
-	results := s.pool.SendBatch(ctx, batch)
-	tag, err := results.Exec()
-	if err != nil {
-		_ = results.Close()
+	var created bool
+	var history []store.Message
+	var historyErr error // a row of history that cannot be opened: this write's problem only
+	op := &groupOp{
+		queue: func(b *pgx.Batch) {
+			b.Queue(insertMessage, m.ID, m.SessionID, m.SiteID, m.Role, sealed, m.Status,
+				m.ClientMessageID, m.FirstTokenMS, m.TotalMS, m.CreatedAt)
+			if depth > 0 {
+				b.Queue(selectMessagesBeforeID, m.SessionID, m.ID, store.PageLimit(depth))
+			}
+		},
+		read: func(br pgx.BatchResults) error {
+			tag, err := br.Exec()
+			if err != nil {
+				return err
+			}
+			created = tag.RowsAffected() == 1
+			if depth <= 0 {
+				return nil
+			}
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			history, historyErr = s.scanMessages(rows, nil)
+			return rows.Err() // the statement's own failure, after the rows are closed
+		},
+	}
+	if err := s.writes.do(ctx, op); err != nil {
 		return store.Message{}, false, nil, wrapErr("add message", err)
 	}
-	history, err := s.scanMessages(results.Query())
-	if cerr := results.Close(); err == nil {
-		err = cerr
+	if historyErr != nil {
+		return store.Message{}, false, nil, wrapErr("add message: history", historyErr)
 	}
-	if err != nil {
-		return store.Message{}, false, nil, wrapErr("add message: history", err)
-	}
-	if tag.RowsAffected() == 1 {
+	if created {
 		m.CreatedAt = normalize(m.CreatedAt)
 		return m, true, history, nil
 	}

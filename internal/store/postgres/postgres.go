@@ -39,6 +39,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	cipher store.Cipher
 	steps  []migrate.Step
+	writes *writeGroup // message inserts, group-committed
 }
 
 var _ store.Store = (*Store)(nil)
@@ -64,7 +65,7 @@ func Open(ctx context.Context, url string, c store.Cipher) (*Store, error) {
 		pool.Close()
 		return nil, wrapErr("open", err)
 	}
-	return &Store{pool: pool, cipher: c, steps: steps}, nil
+	return &Store{pool: pool, cipher: c, steps: steps, writes: newWriteGroup(pool)}, nil
 }
 
 // poolConfig parses url and fills in the bounds the URL leaves out.

@@ -107,19 +107,33 @@ INSERT INTO sessions (id, site_id, visitor_id, created_at, last_seen, expires_at
 SELECT $6, $2, v.id, $7, $8, $9, $10, $11, $12, v.returning FROM v
 RETURNING is_returning`
 
-// StartSession touches the visitor and creates the session in one statement.
+// StartSession touches the visitor and creates the session in one statement, group-committed
+// with other writes that arrive at the same time.
 func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Session) (store.Session, error) {
 	ua, page, err := sealSession(s.cipher, sess)
 	if err != nil {
 		return store.Session{}, fmt.Errorf("postgres: start session: seal: %w", err)
 	}
-	err = s.pool.QueryRow(ctx, startSession, v.ID, v.SiteID, v.FingerprintHash, v.FirstSeen, v.LastSeen,
-		sess.ID, sess.CreatedAt, sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page).Scan(&sess.Returning)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Session{}, errors.New("postgres: start session: visitor id belongs to another site")
+	var otherSite bool // the visitor id belongs to another site: no row, this write's outcome only
+	op := &groupOp{
+		queue: func(b *pgx.Batch) {
+			b.Queue(startSession, v.ID, v.SiteID, v.FingerprintHash, v.FirstSeen, v.LastSeen,
+				sess.ID, sess.CreatedAt, sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page)
+		},
+		read: func(br pgx.BatchResults) error {
+			err := br.QueryRow().Scan(&sess.Returning)
+			otherSite = errors.Is(err, pgx.ErrNoRows)
+			if otherSite {
+				return nil
+			}
+			return err
+		},
 	}
-	if err != nil {
+	if err := s.writes.do(ctx, op); err != nil {
 		return store.Session{}, wrapErr("start session", err)
+	}
+	if otherSite {
+		return store.Session{}, errors.New("postgres: start session: visitor id belongs to another site")
 	}
 	sess.VisitorID = v.ID
 	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = normalize(sess.CreatedAt), normalize(sess.LastSeen), normalize(sess.ExpiresAt)

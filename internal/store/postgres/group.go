@@ -1,0 +1,149 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Group commit. Every message is committed before n8n is called, so at 50 visitors PostgreSQL
+// runs a few thousand tiny transactions a second and its per-transaction work (snapshot, commit
+// record, WAL flush wait, backend wake-ups) costs more than the statements. Writes that arrive
+// together are therefore sent as one pipelined batch: one round trip and one commit for all.
+//
+// There is no timer: a write that finds a free slot runs at once, so a lone visitor waits for
+// nothing. Only a write that arrives while every slot is busy waits, and it then goes out with
+// the others that queued behind the same batch (PostgreSQL's own commit_delay does the same
+// server-side, but needs a setting in postgresql.conf). A batch that fails on a statement
+// (a deadlock between twins, a deleted session) is rolled back as a whole, so each of its writes
+// is then run alone: one bad write never fails another.
+const (
+	groupSlots   = 2  // batches in flight at once; more slots, fewer and smaller groups
+	groupMaxOps  = 64 // writes per batch
+	groupTimeout = 5 * time.Second
+)
+
+// groupOp is one write: the statements it queues and how it reads their results. read must set
+// the op's outcome from scratch, because a failed group is run again one write at a time.
+type groupOp struct {
+	queue func(*pgx.Batch)
+	read  func(pgx.BatchResults) error
+	err   error
+	// wake carries nil when the op is done, or the batch the op must now run as its leader.
+	wake chan []*groupOp
+}
+
+// batcher is the sender of a batch; *pgxpool.Pool is one.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+type writeGroup struct {
+	db      batcher
+	slots   int
+	maxOps  int
+	mu      sync.Mutex
+	running int        // batches in flight
+	pending []*groupOp // non-empty only while running == slots
+}
+
+func newWriteGroup(db batcher) *writeGroup {
+	return &writeGroup{db: db, slots: groupSlots, maxOps: groupMaxOps}
+}
+
+// do runs op, alone or with others, and returns its error.
+func (g *writeGroup) do(ctx context.Context, op *groupOp) error {
+	g.mu.Lock()
+	if g.running < g.slots {
+		g.running++
+		g.mu.Unlock()
+		g.run(ctx, []*groupOp{op})
+		return op.err
+	}
+	op.wake = make(chan []*groupOp, 1)
+	g.pending = append(g.pending, op)
+	g.mu.Unlock()
+	// No select on ctx: the op is already promised to a batch, and the batch is bounded by
+	// groupTimeout and the statement timeout.
+	if batch := <-op.wake; batch != nil {
+		g.run(ctx, batch)
+	}
+	return op.err
+}
+
+// run executes a batch led by ops[0], wakes the others, then hands the slot to the next batch
+// (its first op leads it) or frees it.
+func (g *writeGroup) run(ctx context.Context, ops []*groupOp) {
+	if len(ops) > 1 {
+		// Other callers' writes ride on this one: the leader's cancellation must not fail them.
+		ctx = context.WithoutCancel(ctx)
+	}
+	// Bounded even when the caller's context is not: writes queued behind a batch on a dead
+	// connection must not wait for TCP to give up.
+	ctx, cancel := context.WithTimeout(ctx, groupTimeout)
+	g.exec(ctx, ops)
+	cancel()
+	g.mu.Lock()
+	var next []*groupOp
+	if n := min(len(g.pending), g.maxOps); n > 0 {
+		next = make([]*groupOp, n)
+		copy(next, g.pending)
+		g.pending = g.pending[n:]
+		if len(g.pending) == 0 {
+			g.pending = nil
+		}
+	} else {
+		g.running--
+	}
+	g.mu.Unlock()
+	for _, op := range ops[1:] {
+		op.wake <- nil
+	}
+	if next != nil {
+		next[0].wake <- next
+	}
+}
+
+// rolledBackByOne reports a statement error that one write can cause on its own: a constraint
+// (class 23) or a deadlock or serialization failure (class 40). Anything else (a timeout, the
+// server going away) would fail each write again, so it is the whole batch's outcome.
+func rolledBackByOne(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || len(pgErr.Code) < 2 {
+		return false
+	}
+	class := pgErr.Code[:2]
+	return class == "23" || class == "40"
+}
+
+// exec sends the ops as one batch (one implicit transaction). When a statement fails, the whole
+// batch was rolled back, and each op is run alone to find its own outcome.
+func (g *writeGroup) exec(ctx context.Context, ops []*groupOp) {
+	b := &pgx.Batch{}
+	for _, op := range ops {
+		op.queue(b)
+	}
+	results := g.db.SendBatch(ctx, b)
+	var err error
+	for _, op := range ops {
+		if err = op.read(results); err != nil {
+			break
+		}
+	}
+	if cerr := results.Close(); err == nil {
+		err = cerr
+	}
+	if len(ops) > 1 && rolledBackByOne(err) {
+		for _, op := range ops {
+			g.exec(ctx, []*groupOp{op})
+		}
+		return
+	}
+	for _, op := range ops {
+		op.err = err
+	}
+}
