@@ -17,12 +17,15 @@ import (
 //
 // There is no timer: a write that finds a free slot runs at once, so a lone visitor waits for
 // nothing. Only a write that arrives while every slot is busy waits, and it then goes out with
-// the others that queued behind the same batch (PostgreSQL's own commit_delay does the same
-// server-side, but needs a setting in postgresql.conf). A batch that fails on a statement
-// (a deadlock between twins, a deleted session) is rolled back as a whole, so each of its writes
-// is then run alone: one bad write never fails another.
+// the others that queued behind the same batch. (PostgreSQL's commit_delay only shares WAL
+// flushes, still one transaction per write, and is a server setting.) A batch that fails on a
+// statement (a deadlock between twins, a deleted session) is rolled back as a whole, so each of
+// its writes is then run alone: one bad write never fails another.
 const (
-	groupSlots   = 2  // batches in flight at once; more slots, fewer and smaller groups
+	// Batches in flight at once. More slots make fewer and smaller groups: at 50 visitors 4 and
+	// 8 slots measured 15–30 % below 2 (docs/benchmarks.md); one slot would let a single slow
+	// batch stop every write of the replica.
+	groupSlots   = 2
 	groupMaxOps  = 64 // writes per batch
 	groupTimeout = 5 * time.Second
 )
