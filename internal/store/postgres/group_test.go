@@ -210,3 +210,43 @@ func TestWriteGroupIsolatesAFailingWrite(t *testing.T) {
 		t.Errorf("%d rows stored (%v), want %d", rows, err, n)
 	}
 }
+
+// TestWriteGroupLeaderCancelFailsNoOne queues a write whose caller then gives up as the first
+// of a group, so it leads the batch that carries the others: its cancellation must not fail
+// them (the batch runs detached, bounded by groupTimeout).
+func TestWriteGroupLeaderCancelFailsNoOne(t *testing.T) {
+	t.Parallel()
+	s, gate := groupFixture(t)
+	sess := newSession(t, s)
+	msg := func() store.Message {
+		return store.Message{ID: newTestID(), SessionID: sess.ID, SiteID: "shop", Role: store.RoleUser,
+			Content: "hi", Status: store.StatusComplete, CreatedAt: time.Now().UTC()}
+	}
+	waitLeaders := addConcurrently(s, []store.Message{msg(), msg()})
+	for gate.batches.Load() < groupSlots { // both slots are taken and held
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() { _, _, err := s.AddMessage(ctx, msg()); first <- err }()
+	waitPending(t, s.writes, 1)
+	waitOthers := addConcurrently(s, []store.Message{msg(), msg(), msg()})
+	waitPending(t, s.writes, 4)
+	cancel()
+	close(gate.release)
+	if err := <-first; err != nil {
+		t.Errorf("the cancelled leader's own write: %v (it was promised to the batch)", err)
+	}
+	for i, r := range append(waitLeaders(), waitOthers()...) {
+		if r.err != nil || !r.created {
+			t.Errorf("write %d: created=%v err=%v", i, r.created, r.err)
+		}
+	}
+	if got := gate.batches.Load(); got != groupSlots+1 {
+		t.Errorf("%d batches, want %d", got, groupSlots+1)
+	}
+	var rows int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM messages`).Scan(&rows); err != nil || rows != 6 {
+		t.Errorf("%d rows stored (%v), want 6", rows, err)
+	}
+}
