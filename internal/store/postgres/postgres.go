@@ -39,7 +39,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	cipher store.Cipher
 	steps  []migrate.Step
-	writes *writeGroup // message inserts, group-committed
+	writes *writeGroup // message inserts and session starts, group-committed
 }
 
 var _ store.Store = (*Store)(nil)
