@@ -103,11 +103,13 @@ func RunStreams(ctx context.Context, o StreamsOptions) (*StreamsReport, error) {
 	delay := cmp.Or(o.ChunkDelay, o.Hold/time.Duration(o.Chunks))
 	perStream, fakeOpts := filesPerStream, []n8ntest.Option(nil)
 	h2c := o.Split && splitOverH2C(o.Settings)
-	switch {
-	case h2c:
-		perStream, fakeOpts = 1, []n8ntest.Option{n8ntest.WithH2C()}
-	case o.Split: // over HTTP/1.1 this process also holds the fake's end of every call
+	if o.Split {
+		// The fake serves h2c either way; over HTTP/1.1 this process also holds the fake's end
+		// of every call.
 		perStream, fakeOpts = 2, []n8ntest.Option{n8ntest.WithH2C()}
+		if h2c {
+			perStream = 1
+		}
 	}
 	limit, err := fileLimitFor(o.Streams, perStream)
 	if err != nil {

@@ -47,21 +47,19 @@ type batcher interface {
 
 type writeGroup struct {
 	db      batcher
-	slots   int
-	maxOps  int
 	mu      sync.Mutex
 	running int        // batches in flight
-	pending []*groupOp // non-empty only while running == slots
+	pending []*groupOp // non-empty only while running == groupSlots
 }
 
 func newWriteGroup(db batcher) *writeGroup {
-	return &writeGroup{db: db, slots: groupSlots, maxOps: groupMaxOps}
+	return &writeGroup{db: db}
 }
 
 // do runs op, alone or with others, and returns its error.
 func (g *writeGroup) do(ctx context.Context, op *groupOp) error {
 	g.mu.Lock()
-	if g.running < g.slots {
+	if g.running < groupSlots {
 		g.running++
 		g.mu.Unlock()
 		g.run(ctx, []*groupOp{op})
@@ -92,7 +90,7 @@ func (g *writeGroup) run(ctx context.Context, ops []*groupOp) {
 	cancel()
 	g.mu.Lock()
 	var next []*groupOp
-	if n := min(len(g.pending), g.maxOps); n > 0 {
+	if n := min(len(g.pending), groupMaxOps); n > 0 {
 		next = make([]*groupOp, n)
 		copy(next, g.pending)
 		g.pending = g.pending[n:]

@@ -32,19 +32,15 @@ const (
 // pair writes nothing and returns the stored row with created=false: the insert waits for a
 // concurrent twin to commit, then the fallback read finds it.
 func (s *Store) AddMessage(ctx context.Context, m store.Message) (store.Message, bool, error) {
-	stored, created, _, err := s.addMessage(ctx, m, 0)
+	stored, created, _, err := s.AddUserMessage(ctx, m, 0)
 	return stored, created, err
 }
 
-// AddUserMessage inserts m and reads the history before it in the same batch: one round trip and
-// one implicit transaction, so the history is read right after the insert and both fail together.
+// AddUserMessage inserts m and reads up to depth messages of history before it in the same
+// batch: one round trip and one implicit transaction, so the history is read right after the
+// insert and both fail together. It goes through the write group, so concurrent inserts share
+// one commit.
 func (s *Store) AddUserMessage(ctx context.Context, m store.Message, depth int) (store.Message, bool, []store.Message, error) {
-	return s.addMessage(ctx, m, depth)
-}
-
-// addMessage inserts m (and reads up to depth messages of history) through the write group,
-// so concurrent inserts share one commit.
-func (s *Store) addMessage(ctx context.Context, m store.Message, depth int) (store.Message, bool, []store.Message, error) {
 	sealed, err := s.cipher.Seal([]byte(m.Content), store.MessageAAD(m))
 	if err != nil {
 		return store.Message{}, false, nil, fmt.Errorf("postgres: add message: seal: %w", err)
