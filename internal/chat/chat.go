@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/chatproxy/chatproxy/internal/apierr"
 	"github.com/chatproxy/chatproxy/internal/metrics"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
@@ -117,7 +116,7 @@ func (s *Service) Send(ctx context.Context, in SendInput) (Reply, error) {
 	stored, created, history, err := s.o.Store.AddUserMessage(ctx, msg, depth)
 	s.o.Metrics.ObserveDB("add_message", start)
 	if err != nil {
-		return Reply{}, storageError(err)
+		return Reply{}, err
 	}
 	if !created {
 		return s.join(ctx, stored)
@@ -150,7 +149,7 @@ func (s *Service) join(ctx context.Context, user store.Message) (Reply, error) {
 			return Reply{ReplyID: answer.ID, UserMessageID: user.ID, Stored: &answer}, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return Reply{}, storageError(err)
+			return Reply{}, err
 		}
 		if time.Now().After(deadline) {
 			return Reply{UserMessageID: user.ID, Lost: true}, nil
@@ -194,11 +193,4 @@ func (s *Service) Abort() { s.abort() }
 func (s *Service) Close() {
 	s.abort()
 	s.outbox.close()
-}
-
-func storageError(err error) error {
-	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		return apierr.ErrStorage()
-	}
-	return err
 }

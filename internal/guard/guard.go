@@ -55,7 +55,7 @@ func (g *Guard) refusal(st *site.Site, sessionID, reason string, err *apierr.Err
 // SessionCreate limits new sessions per client IP per hour and catches the honeypot.
 func (g *Guard) SessionCreate(ctx context.Context, st *site.Site, ip netip.Addr, honeypot string) error {
 	if honeypot != "" {
-		return g.refusal(st, "", "honeypot", apierr.BadRequest("bot_detected", "This request looks automated."))
+		return g.refusal(st, "", "honeypot", apierr.BotDetected())
 	}
 	n := st.Limits.SessionsPerIPPerHour
 	if n <= 0 || !ip.IsValid() {
@@ -171,7 +171,7 @@ func (g *Guard) Stream(ctx context.Context, st *site.Site, sess store.Session, i
 				return err
 			case !ok:
 				return g.refusal(st, sess.ID, "concurrent_streams",
-					apierr.TooMany("too_many_streams", "Too many conversations are open at once. Please wait for an answer to finish.", time.Second))
+					apierr.TooManyStreams())
 			}
 			releases[i] = rel
 			return nil
@@ -201,16 +201,16 @@ func (g *Guard) isRetry(ctx context.Context, st *site.Site, sess store.Session, 
 // abuse runs the local rules that need no shared state.
 func (g *Guard) abuse(st *site.Site, sess store.Session, text, honeypot string) error {
 	if honeypot != "" {
-		return g.refusal(st, sess.ID, "honeypot", apierr.BadRequest("bot_detected", "This request looks automated."))
+		return g.refusal(st, sess.ID, "honeypot", apierr.BotDetected())
 	}
 	if d := time.Duration(st.Abuse.MinFirstMessageDelayMS) * time.Millisecond; d > 0 {
 		if wait := sess.CreatedAt.Add(d).Sub(g.now()); wait > 0 {
-			return g.refusal(st, sess.ID, "too_fast", apierr.TooMany("too_fast", "Please wait a moment before sending.", wait))
+			return g.refusal(st, sess.ID, "too_fast", apierr.TooFast(wait))
 		}
 	}
 	for _, re := range st.Blocklist {
 		if re.MatchString(text) {
-			return g.refusal(st, sess.ID, "blocklist", apierr.BadRequest("blocked_content", "This message cannot be sent."))
+			return g.refusal(st, sess.ID, "blocklist", apierr.BlockedContent())
 		}
 	}
 	return nil
@@ -224,11 +224,10 @@ func (g *Guard) allow(ctx context.Context, st *site.Site, sessionID, key string,
 	if d.Allowed {
 		return nil
 	}
-	code, msg := "rate_limited", "Too many messages. Please wait a moment."
+	e := apierr.RateLimited(d.RetryAfter)
 	if rule.Name == "repeat" {
-		code, msg = "repeated_message", "This message was already sent several times."
+		e = apierr.RepeatedMessage(d.RetryAfter)
 	}
-	e := apierr.TooMany(code, msg, d.RetryAfter)
 	e.Headers = rateLimitHeaders(rule, d)
 	return g.refusal(st, sessionID, rule.Name, e)
 }
@@ -245,8 +244,7 @@ func (g *Guard) budget(ctx context.Context, st *site.Site, sessionID string) err
 	if d.Allowed {
 		return nil
 	}
-	return g.refusal(st, sessionID, "daily_budget", apierr.TooMany("daily_budget_exhausted",
-		"The assistant has answered all the questions it can today. Please come back tomorrow.", d.RetryAfter))
+	return g.refusal(st, sessionID, "daily_budget", apierr.DailyBudgetExhausted(d.RetryAfter))
 }
 
 func perMinute(name string, n int) ratelimit.Rule {

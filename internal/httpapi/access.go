@@ -13,10 +13,6 @@ import (
 // CookieName is the session cookie (the seed backend's name).
 const CookieName = "chat_session_id"
 
-var errOrigin = func() error {
-	return apierr.Forbidden("origin_not_allowed", "This site is not allowed to use the chat.")
-}
-
 // sameOrigin reports a request from a page on this server itself (the widget iframe, the demo
 // page). Sec-Fetch-Site cannot be set by page scripts, so a browser cannot fake it.
 func sameOrigin(r *http.Request) bool {
@@ -30,13 +26,13 @@ func checkOrigin(r *http.Request, st *site.Site) error {
 	o := r.Header.Get("Origin")
 	switch {
 	case o == "null":
-		return errOrigin()
+		return apierr.OriginNotAllowed()
 	case o != "" && st.Origins.Allows(o):
 		return nil
 	case sameOrigin(r):
 		return nil
 	}
-	return errOrigin()
+	return apierr.OriginNotAllowed()
 }
 
 // setCORS answers a cross-origin request from an allowed origin. Only allowed origins are ever
@@ -60,7 +56,7 @@ func (s *Server) setCORS(w http.ResponseWriter, r *http.Request) bool {
 // preflight answers CORS preflights for the API.
 func (s *Server) preflight(w http.ResponseWriter, r *http.Request) error {
 	if !s.setCORS(w, r) {
-		return errOrigin()
+		return apierr.OriginNotAllowed()
 	}
 	h := w.Header()
 	h.Add("Vary", "Access-Control-Request-Method")
@@ -91,7 +87,7 @@ func credentials(r *http.Request) (token, kind string) {
 func (s *Server) authenticate(r *http.Request) (store.Session, *site.Site, error) {
 	token, kind := credentials(r)
 	if token == "" {
-		return store.Session{}, nil, apierr.ErrUnauthorized()
+		return store.Session{}, nil, apierr.Unauthorized()
 	}
 	sess, err := s.Sessions.Authenticate(r.Context(), token, kind)
 	if err != nil {
@@ -99,12 +95,12 @@ func (s *Server) authenticate(r *http.Request) (store.Session, *site.Site, error
 	}
 	st, ok := s.Sites.Get(sess.SiteID)
 	if !ok {
-		return store.Session{}, nil, apierr.ErrUnauthorized()
+		return store.Session{}, nil, apierr.Unauthorized()
 	}
 	if err := checkOrigin(r, st); err != nil {
 		if o := r.Header.Get("Origin"); o != "" && o != "null" {
 			if _, other := s.Sites.ForOrigin(o); other {
-				return store.Session{}, nil, apierr.Forbidden("site_mismatch", "This session belongs to another site.")
+				return store.Session{}, nil, apierr.SiteMismatch()
 			}
 		}
 		return store.Session{}, nil, err

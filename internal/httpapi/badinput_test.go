@@ -98,3 +98,36 @@ func TestSiteConfigIsPublicAndCacheable(t *testing.T) {
 		t.Fatalf("If-None-Match: %d", again.StatusCode)
 	}
 }
+
+// TestResumeBadParameters: a malformed message_id or Last-Event-ID is the client's mistake (400),
+// never a storage failure. On PostgreSQL, ?message_id=%FF used to reach the database and answer
+// 503 storage_unavailable, which raised a false "database down" alert.
+func TestResumeBadParameters(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			s := e.newSession(nil)
+			for _, c := range []struct {
+				name, path, lastEventID, code string
+			}{
+				{"invalid utf-8 id", "/api/v1/chat/stream?message_id=%FF", "", "invalid_message_id"},
+				{"not an id", "/api/v1/chat/stream?message_id=abc", "", "invalid_message_id"},
+				{"bad position", "/api/v1/chat/stream?message_id=0193a5a0-0000-7000-8000-000000000000", "x-y", "invalid_last_event_id"},
+			} {
+				t.Run(c.name, func(t *testing.T) {
+					r := request{method: "GET", path: c.path, token: s.Token, origin: shopOrigin}
+					if c.lastEventID != "" {
+						r.header = map[string]string{"Last-Event-ID": c.lastEventID}
+					}
+					resp := e.do(r)
+					if resp.StatusCode != 400 {
+						t.Fatalf("status %d, want 400: %s", resp.StatusCode, readAll(resp))
+					}
+					if code := errorCode(t, resp); code != c.code {
+						t.Fatalf("code %q, want %q", code, c.code)
+					}
+				})
+			}
+		})
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"github.com/chatproxy/chatproxy/internal/apierr"
 	"github.com/chatproxy/chatproxy/internal/chat"
 	"github.com/chatproxy/chatproxy/internal/site"
@@ -43,10 +45,10 @@ func (s *Server) chatGet(w http.ResponseWriter, r *http.Request) error {
 		return s.resume(w, r, id)
 	}
 	if q.Get("message") == "" {
-		return apierr.BadRequest("empty_message", "The message is empty.")
+		return apierr.EmptyMessage()
 	}
 	if !utf8.ValidString(q.Get("message")) || !utf8.ValidString(q.Get("page_url")) {
-		return apierr.BadRequest("invalid_utf8", "The message is not valid UTF-8.")
+		return apierr.InvalidUTF8()
 	}
 	return s.send(w, r, messageRequest{Message: q.Get("message"), PageURL: q.Get("page_url"), ClientMessageID: q.Get("client_message_id")})
 }
@@ -54,7 +56,7 @@ func (s *Server) chatGet(w http.ResponseWriter, r *http.Request) error {
 // send validates a message, applies the guard, stores it and streams the reply.
 func (s *Server) send(w http.ResponseWriter, r *http.Request, req messageRequest) error {
 	if s.draining.Load() {
-		return apierr.Unavailable("shutting_down", "The server is restarting. Please retry.", 2*time.Second)
+		return apierr.ShuttingDown(2 * time.Second)
 	}
 	sess, st, err := s.authenticate(r)
 	if err != nil {
@@ -90,6 +92,9 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, req messageRequest
 
 // resume continues a reply from the client's Last-Event-ID.
 func (s *Server) resume(w http.ResponseWriter, r *http.Request, replyID string) error {
+	if _, err := uuid.Parse(replyID); err != nil {
+		return apierr.InvalidMessageID()
+	}
 	sess, st, err := s.authenticate(r)
 	if err != nil {
 		return err
@@ -103,19 +108,19 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, replyID string) 
 	if id := r.Header.Get("Last-Event-ID"); id != "" {
 		var ok bool
 		if from, ok = stream.ParsePosition(id); !ok {
-			return apierr.BadRequest("invalid_last_event_id", "Last-Event-ID is not a position of this stream.")
+			return apierr.InvalidLastEventID()
 		}
 	}
 	msg, err := s.Store.GetMessage(r.Context(), replyID)
 	switch {
 	case err == nil && msg.SessionID != sess.ID:
-		return apierr.Forbidden("forbidden", "This reply belongs to another session.")
+		return apierr.Forbidden("This reply belongs to another session.")
 	case err == nil:
 		return s.serveReply(w, r, sess.ID, chat.Reply{ReplyID: replyID, Stored: &msg}, from)
 	case errors.Is(err, store.ErrNotFound):
 		return s.serveReply(w, r, sess.ID, chat.Reply{ReplyID: replyID}, from)
 	default:
-		return apierr.ErrStorage()
+		return err
 	}
 }
 

@@ -1,15 +1,16 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/chatproxy/chatproxy/internal/apierr"
+	"github.com/chatproxy/chatproxy/internal/store"
 )
 
 // handlerFunc is the shape of every handler: it returns an error instead of writing one.
@@ -33,17 +34,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Debug("error after response started", "route", routeOf(r), "err", err)
 		return
 	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		err = apierr.New(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is too large.")
-	}
-	ae, ok := apierr.As(err)
+	ae, ok := apierr.As(classify(err))
 	if !ok {
 		id := newRequestID()
 		s.log.Error("internal error", "error_id", id, "route", routeOf(r), "request_id", requestID(r), "err", err)
 		s.metrics.Errors.WithLabelValues("internal").Inc()
-		writeJSON(w, http.StatusInternalServerError, errorBody{errorDetail{Code: "internal", Message: "Something went wrong on our side.", ID: id}})
+		in := apierr.Internal()
+		writeJSON(w, in.Status, errorBody{errorDetail{Code: in.Code, Message: in.Message, ID: id}})
 		return
+	}
+	if ae.Cause != nil {
+		s.log.Warn("request failed", "code", ae.Code, "route", routeOf(r), "request_id", requestID(r), "err", ae.Cause)
 	}
 	if ae.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((ae.RetryAfter+999_999_999)/1_000_000_000)))
@@ -57,6 +58,23 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, ae.Status, errorBody{errorDetail{Code: ae.Code, Message: ae.Message}})
 }
 
+// classify maps failures that are not *apierr.Error yet but have a client-visible meaning: the
+// one place where a storage failure becomes 503 storage_unavailable (its cause is logged with
+// the request id by writeError), and an over-long body 413.
+func classify(err error) error {
+	if _, ok := apierr.As(err); ok {
+		return err
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return apierr.BodyTooLarge()
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return apierr.StorageUnavailable(err)
+	}
+	return err
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -68,9 +86,4 @@ func newRequestID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// logAttrsForError is used where a handler logs an error it also returns.
-func logAttrsForError(r *http.Request, err error) []any {
-	return []any{slog.String("route", routeOf(r)), slog.String("request_id", requestID(r)), slog.Any("err", err)}
 }

@@ -37,34 +37,31 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("session_id")
 	if id != sess.ID {
 		if _, perr := uuid.Parse(id); perr != nil {
-			return apierr.NotFound("session_not_found", "Unknown session.")
+			return apierr.SessionNotFound()
 		}
 		if _, err := s.Store.GetSession(r.Context(), id); errors.Is(err, store.ErrNotFound) {
-			return apierr.NotFound("session_not_found", "Unknown session.")
+			return apierr.SessionNotFound()
 		} else if err != nil {
-			return apierr.ErrStorage()
+			return err
 		}
-		return apierr.Forbidden("forbidden", "This history belongs to another session.")
+		return apierr.Forbidden("This history belongs to another session.")
 	}
 	limit := 50
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
-			return apierr.BadRequest("invalid_limit", "limit must be between 1 and 200.")
+			return apierr.InvalidLimit("limit must be between 1 and 200.")
 		}
 		limit = n
 	}
 	before := r.URL.Query().Get("before")
 	if before != "" {
 		if _, err := uuid.Parse(before); err != nil {
-			return apierr.BadRequest("invalid_before", "before must be a message id.")
+			return apierr.InvalidBefore()
 		}
 	}
 	msgs, err := s.Store.ListMessages(r.Context(), sess.ID, store.Page{Before: before, Limit: limit + 1})
 	if err != nil {
-		if errors.Is(err, store.ErrUnavailable) {
-			return apierr.ErrStorage()
-		}
 		return err
 	}
 	resp := historyResponse{SessionID: sess.ID, Messages: make([]historyMessage, 0, len(msgs))}

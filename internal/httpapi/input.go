@@ -27,29 +27,29 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return apierr.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as application/json.")
+			return apierr.UnsupportedMediaType("Send the body as application/json.")
 		}
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, config.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return apierr.New(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is larger than 16 KiB.")
+			return apierr.BodyTooLarge()
 		}
-		return apierr.BadRequest("invalid_request", "The request body could not be read.")
+		return apierr.InvalidRequest("The request body could not be read.")
 	}
 	if len(b) == 0 {
 		b = []byte("{}")
 	}
 	if !utf8.Valid(b) {
-		return apierr.BadRequest("invalid_utf8", "The request body is not valid UTF-8.")
+		return apierr.InvalidUTF8()
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return apierr.BadRequest("invalid_request", "Field "+te.Field+" has the wrong type.")
+			return apierr.InvalidRequest("Field " + te.Field + " has the wrong type.")
 		}
-		return apierr.BadRequest("invalid_json", "The request body is not valid JSON.")
+		return apierr.InvalidJSON()
 	}
 	return nil
 }
@@ -81,10 +81,10 @@ func isStripped(r rune) bool {
 // validateMessage checks the cleaned text against the site's rules.
 func validateMessage(text string, st *site.Site) error {
 	if text == "" {
-		return apierr.BadRequest("empty_message", "The message is empty.")
+		return apierr.EmptyMessage()
 	}
 	if n := utf8.RuneCountInString(text); n > st.Limits.MaxMessageLength {
-		return apierr.BadRequest("message_too_long", "The message is longer than the site allows.")
+		return apierr.MessageTooLong()
 	}
 	return nil
 }
@@ -124,11 +124,11 @@ func cleanClientID(id string) (string, error) {
 		return "", nil
 	}
 	if len(id) > 64 {
-		return "", apierr.BadRequest("invalid_client_message_id", "client_message_id must be at most 64 characters.")
+		return "", apierr.InvalidClientMessageID("client_message_id must be at most 64 characters.")
 	}
 	for i := 0; i < len(id); i++ {
 		if id[i] < 0x21 || id[i] > 0x7e {
-			return "", apierr.BadRequest("invalid_client_message_id", "client_message_id must be printable ASCII.")
+			return "", apierr.InvalidClientMessageID("client_message_id must be printable ASCII.")
 		}
 	}
 	return id, nil

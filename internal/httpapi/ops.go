@@ -44,7 +44,7 @@ func (s *Server) live(w http.ResponseWriter, _ *http.Request) error {
 // ready turns 503 as soon as a shutdown begins, so load balancers stop sending new visitors.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) error {
 	if s.draining.Load() {
-		return apierr.Unavailable("shutting_down", "The server is shutting down.", 0)
+		return apierr.ShuttingDown(0)
 	}
 	return s.health(w, r)
 }
@@ -61,5 +61,5 @@ func (s *Server) jwks(w http.ResponseWriter, _ *http.Request) error {
 }
 
 func (s *Server) notFound(_ http.ResponseWriter, _ *http.Request) error {
-	return apierr.NotFound("not_found", "Nothing here.")
+	return apierr.NotFound()
 }

@@ -69,23 +69,23 @@ func (s *Server) siteForSession(r *http.Request, req createSessionRequest) (*sit
 	if req.SiteID != "" {
 		var ok bool
 		if st, ok = s.Sites.Get(req.SiteID); !ok {
-			return nil, apierr.NotFound("site_not_found", "Unknown site.")
+			return nil, apierr.SiteNotFound()
 		}
 	} else {
 		o := r.Header.Get("Origin")
 		var ok bool
 		if st, ok = s.Sites.ForOrigin(o); !ok {
 			if o == "" || o == "null" || sameOrigin(r) {
-				return nil, apierr.BadRequest("site_required", "site_id is required.")
+				return nil, apierr.SiteRequired()
 			}
-			return nil, errOrigin()
+			return nil, apierr.OriginNotAllowed()
 		}
 	}
 	if err := checkOrigin(r, st); err != nil {
 		return nil, err
 	}
 	if req.OriginDomain != "" && sameOrigin(r) && !st.Origins.Allows(strings.TrimRight(req.OriginDomain, "/")) {
-		return nil, errOrigin()
+		return nil, apierr.OriginNotAllowed()
 	}
 	return st, nil
 }

@@ -15,7 +15,7 @@ func (s *Server) siteConfig(w http.ResponseWriter, r *http.Request) error {
 	s.setCORS(w, r)
 	st, ok := s.Sites.Get(r.PathValue("site_id"))
 	if !ok {
-		return apierr.NotFound("site_not_found", "Unknown site.")
+		return apierr.SiteNotFound()
 	}
 	h := w.Header()
 	h.Set("ETag", st.PublicETag)
@@ -51,7 +51,7 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, name string)
 	name = path.Clean("/" + name)[1:]
 	f, err := fs.Stat(s.Web, name)
 	if err != nil || f.IsDir() {
-		return apierr.NotFound("not_found", "Nothing here.")
+		return apierr.NotFound()
 	}
 	if strings.Contains(name, "/assets/") {
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
@@ -75,7 +75,7 @@ func (s *Server) widget(w http.ResponseWriter, r *http.Request) error {
 	}
 	st, ok := s.Sites.Get(r.URL.Query().Get("site"))
 	if !ok {
-		return apierr.NotFound("site_not_found", "Unknown site.")
+		return apierr.SiteNotFound()
 	}
 	w.Header().Set("Content-Security-Policy", "frame-ancestors "+st.Origins.FrameAncestors()+
 		"; default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'")
@@ -87,7 +87,7 @@ func (s *Server) widget(w http.ResponseWriter, r *http.Request) error {
 // demoPage serves the fake shop page that embeds the widget (demo mode).
 func (s *Server) demoPage(w http.ResponseWriter, r *http.Request) error {
 	if !s.Config.Demo {
-		return apierr.NotFound("not_found", "Nothing here.")
+		return apierr.NotFound()
 	}
 	w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'; default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'")
 	return s.serveAsset(w, r, "demo/index.html")
@@ -95,7 +95,7 @@ func (s *Server) demoPage(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) demoAsset(w http.ResponseWriter, r *http.Request) error {
 	if !s.Config.Demo {
-		return apierr.NotFound("not_found", "Nothing here.")
+		return apierr.NotFound()
 	}
 	return s.serveAsset(w, r, strings.TrimPrefix(r.URL.Path, "/"))
 }

@@ -84,7 +84,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 	sess, err := s.o.Store.StartSession(ctx, v, sess)
 	s.o.Metrics.ObserveDB("start_session", start)
 	if err != nil {
-		return Created{}, storageError(err)
+		return Created{}, err
 	}
 	s.cache.put(sess, true)
 	out := Created{Session: sess}
@@ -108,9 +108,9 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (store.S
 		var err error
 		if claims, err = auth.Verify(s.o.Keys, token, kind, now); err != nil {
 			if errors.Is(err, auth.ErrExpiredToken) {
-				return store.Session{}, apierr.Unauthorized("session_expired", "The session has expired. Start a new one.")
+				return store.Session{}, apierr.SessionExpired()
 			}
-			return store.Session{}, apierr.ErrUnauthorized()
+			return store.Session{}, apierr.Unauthorized()
 		}
 		s.cache.putVerified(token, kind, claims, now)
 	}
@@ -121,18 +121,18 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (store.S
 		sess, err = s.o.Store.GetSession(ctx, claims.SessionID)
 		s.o.Metrics.ObserveDB("get_session", start)
 		if errors.Is(err, store.ErrNotFound) {
-			return store.Session{}, apierr.ErrUnauthorized()
+			return store.Session{}, apierr.Unauthorized()
 		}
 		if err != nil {
-			return store.Session{}, storageError(err)
+			return store.Session{}, err
 		}
 		s.cache.put(sess, false)
 	}
 	if sess.SiteID != claims.SiteID {
-		return store.Session{}, apierr.ErrUnauthorized()
+		return store.Session{}, apierr.Unauthorized()
 	}
 	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeen) > s.o.Idle {
-		return store.Session{}, apierr.Unauthorized("session_expired", "The session has expired. Start a new one.")
+		return store.Session{}, apierr.SessionExpired()
 	}
 	// Touch at most once a minute: idle expiry needs no finer grain, and it saves a write per request.
 	if now.Sub(sess.LastSeen) > time.Minute {
@@ -150,10 +150,3 @@ func (s *Service) Fresh(id string) bool { return s.cache.fresh(id) }
 
 // MarkUsed records that a message was sent in the session.
 func (s *Service) MarkUsed(id string) { s.cache.markUsed(id) }
-
-func storageError(err error) error {
-	if errors.Is(err, store.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		return apierr.ErrStorage()
-	}
-	return err
-}

@@ -1,0 +1,198 @@
+package apierr
+
+import (
+	"net/http"
+	"sort"
+	"time"
+)
+
+// Code is one entry of the catalogue: a stable machine-readable code and its HTTP status.
+type Code struct {
+	Name   string
+	Status int
+}
+
+// codes holds every code declared below, in declaration order.
+var codes []Code
+
+// declare registers a code once; each code's constructor below is the only place that names it.
+func declare(status int, name string) Code {
+	c := Code{Name: name, Status: status}
+	codes = append(codes, c)
+	return c
+}
+
+// with builds the error of code c with a message safe to show.
+func (c Code) with(message string) *Error {
+	return &Error{Status: c.Status, Code: c.Name, Message: message}
+}
+
+// withRetry builds the error with Retry-After (whole seconds, at least 1).
+func (c Code) withRetry(message string, retry time.Duration) *Error {
+	e := c.with(message)
+	e.RetryAfter = max(retry, time.Second)
+	return e
+}
+
+// Catalogue lists every code the API can answer, sorted by name (docs/api.md must list each).
+func Catalogue() []Code {
+	out := append([]Code(nil), codes...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// The catalogue. Keep one declaration per code; add a constructor next to it.
+var (
+	codeInvalidJSON            = declare(http.StatusBadRequest, "invalid_json")
+	codeInvalidRequest         = declare(http.StatusBadRequest, "invalid_request")
+	codeInvalidUTF8            = declare(http.StatusBadRequest, "invalid_utf8")
+	codeEmptyMessage           = declare(http.StatusBadRequest, "empty_message")
+	codeMessageTooLong         = declare(http.StatusBadRequest, "message_too_long")
+	codeInvalidClientMessageID = declare(http.StatusBadRequest, "invalid_client_message_id")
+	codeInvalidMessageID       = declare(http.StatusBadRequest, "invalid_message_id")
+	codeInvalidLastEventID     = declare(http.StatusBadRequest, "invalid_last_event_id")
+	codeInvalidLimit           = declare(http.StatusBadRequest, "invalid_limit")
+	codeInvalidBefore          = declare(http.StatusBadRequest, "invalid_before")
+	codeSiteRequired           = declare(http.StatusBadRequest, "site_required")
+	codeBotDetected            = declare(http.StatusBadRequest, "bot_detected")
+	codeBlockedContent         = declare(http.StatusBadRequest, "blocked_content")
+	codeUnauthorized           = declare(http.StatusUnauthorized, "unauthorized")
+	codeSessionExpired         = declare(http.StatusUnauthorized, "session_expired")
+	codeOriginNotAllowed       = declare(http.StatusForbidden, "origin_not_allowed")
+	codeSiteMismatch           = declare(http.StatusForbidden, "site_mismatch")
+	codeForbidden              = declare(http.StatusForbidden, "forbidden")
+	codeNotFound               = declare(http.StatusNotFound, "not_found")
+	codeSiteNotFound           = declare(http.StatusNotFound, "site_not_found")
+	codeSessionNotFound        = declare(http.StatusNotFound, "session_not_found")
+	codeBodyTooLarge           = declare(http.StatusRequestEntityTooLarge, "body_too_large")
+	codeUnsupportedMediaType   = declare(http.StatusUnsupportedMediaType, "unsupported_media_type")
+	codeRateLimited            = declare(http.StatusTooManyRequests, "rate_limited")
+	codeRepeatedMessage        = declare(http.StatusTooManyRequests, "repeated_message")
+	codeTooManyStreams         = declare(http.StatusTooManyRequests, "too_many_streams")
+	codeTooFast                = declare(http.StatusTooManyRequests, "too_fast")
+	codeDailyBudgetExhausted   = declare(http.StatusTooManyRequests, "daily_budget_exhausted")
+	codeInternal               = declare(http.StatusInternalServerError, "internal")
+	codeStorageUnavailable     = declare(http.StatusServiceUnavailable, "storage_unavailable")
+	codeShuttingDown           = declare(http.StatusServiceUnavailable, "shutting_down")
+)
+
+// InvalidJSON: the body is not JSON.
+func InvalidJSON() *Error { return codeInvalidJSON.with("The request body is not valid JSON.") }
+
+// InvalidRequest: a field is missing, unknown or of the wrong type; message says which.
+func InvalidRequest(message string) *Error { return codeInvalidRequest.with(message) }
+
+// InvalidUTF8: the body or a parameter is not valid UTF-8.
+func InvalidUTF8() *Error { return codeInvalidUTF8.with("The request is not valid UTF-8.") }
+
+// EmptyMessage: nothing visible is left of the message once cleaned.
+func EmptyMessage() *Error { return codeEmptyMessage.with("The message is empty.") }
+
+// MessageTooLong: over the site's max_message_length.
+func MessageTooLong() *Error {
+	return codeMessageTooLong.with("The message is longer than the site allows.")
+}
+
+// InvalidClientMessageID: client_message_id is not 1-64 printable ASCII characters.
+func InvalidClientMessageID(message string) *Error { return codeInvalidClientMessageID.with(message) }
+
+// InvalidMessageID: a message id parameter is not a message id.
+func InvalidMessageID() *Error { return codeInvalidMessageID.with("message_id must be a message id.") }
+
+// InvalidLastEventID: Last-Event-ID is not a stream position.
+func InvalidLastEventID() *Error {
+	return codeInvalidLastEventID.with("Last-Event-ID is not a position of this stream.")
+}
+
+// InvalidLimit: a page size out of range.
+func InvalidLimit(message string) *Error { return codeInvalidLimit.with(message) }
+
+// InvalidBefore: a pagination cursor that is not a message id.
+func InvalidBefore() *Error { return codeInvalidBefore.with("before must be a message id.") }
+
+// SiteRequired: the site could not be inferred from the request.
+func SiteRequired() *Error { return codeSiteRequired.with("site_id is required.") }
+
+// BotDetected: the honeypot field was filled.
+func BotDetected() *Error { return codeBotDetected.with("This request looks automated.") }
+
+// BlockedContent: the site's blocklist matched.
+func BlockedContent() *Error { return codeBlockedContent.with("This message cannot be sent.") }
+
+// Unauthorized: no valid session token or cookie.
+func Unauthorized() *Error {
+	return codeUnauthorized.with("A valid session token or cookie is required.")
+}
+
+// SessionExpired: the session is idle or past its lifetime.
+func SessionExpired() *Error {
+	return codeSessionExpired.with("The session has expired. Start a new one.")
+}
+
+// OriginNotAllowed: the request's origin is not one of the site's.
+func OriginNotAllowed() *Error {
+	return codeOriginNotAllowed.with("This site is not allowed to use the chat.")
+}
+
+// SiteMismatch: a session of one site used from another site's origin.
+func SiteMismatch() *Error { return codeSiteMismatch.with("This session belongs to another site.") }
+
+// Forbidden: the caller may not act on this resource; message says which.
+func Forbidden(message string) *Error { return codeForbidden.with(message) }
+
+// NotFound: no such route or resource.
+func NotFound() *Error { return codeNotFound.with("Nothing here.") }
+
+// SiteNotFound: unknown site id.
+func SiteNotFound() *Error { return codeSiteNotFound.with("Unknown site.") }
+
+// SessionNotFound: unknown session id.
+func SessionNotFound() *Error { return codeSessionNotFound.with("Unknown session.") }
+
+// BodyTooLarge: the body is over the endpoint's limit.
+func BodyTooLarge() *Error { return codeBodyTooLarge.with("The request body is too large.") }
+
+// UnsupportedMediaType: the body is not sent in the type the endpoint reads.
+func UnsupportedMediaType(message string) *Error { return codeUnsupportedMediaType.with(message) }
+
+// RateLimited: a per-IP, per-session or per-site rate refused the request.
+func RateLimited(retry time.Duration) *Error {
+	return codeRateLimited.withRetry("Too many messages. Please wait a moment.", retry)
+}
+
+// RepeatedMessage: the same text was sent more often than the site allows.
+func RepeatedMessage(retry time.Duration) *Error {
+	return codeRepeatedMessage.withRetry("This message was already sent several times.", retry)
+}
+
+// TooManyStreams: too many replies are running for the session or IP.
+func TooManyStreams() *Error {
+	return codeTooManyStreams.withRetry("Too many conversations are open at once. Please wait for an answer to finish.", time.Second)
+}
+
+// TooFast: the first message came sooner than the site's minimum delay.
+func TooFast(retry time.Duration) *Error {
+	return codeTooFast.withRetry("Please wait a moment before sending.", retry)
+}
+
+// DailyBudgetExhausted: the site's daily message budget is used up.
+func DailyBudgetExhausted(retry time.Duration) *Error {
+	return codeDailyBudgetExhausted.withRetry("The assistant has answered all the questions it can today. Please come back tomorrow.", retry)
+}
+
+// Internal: an unexpected failure; the caller logs it under an error id.
+func Internal() *Error { return codeInternal.with("Something went wrong on our side.") }
+
+// StorageUnavailable: the database could not be reached. cause is kept for the log.
+func StorageUnavailable(cause error) *Error {
+	e := codeStorageUnavailable.with("The chat is temporarily unavailable. Please try again shortly.")
+	e.RetryAfter, e.Cause = 5*time.Second, cause
+	return e
+}
+
+// ShuttingDown: this replica is draining; a retry lands on another.
+func ShuttingDown(retry time.Duration) *Error {
+	e := codeShuttingDown.with("The server is restarting. Please retry.")
+	e.RetryAfter = retry
+	return e
+}
