@@ -39,7 +39,10 @@ const notBuiltPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"
 Run <code>make build</code> (it runs <code>npm ci &amp;&amp; npm run build</code> in <code>web/widget</code>) and start it again.
 The API works without them.</p></body></html>`
 
-// serveAsset writes one embedded file with caching fitting its kind: hashed assets are immutable.
+// serveAsset writes one embedded file with caching fitting its kind: hashed assets are
+// immutable. A Cache-Control the caller set wins (the widget page must be revalidated). Only
+// the canonical name of a file is served: a variant such as "widget/index.html/" would reach
+// an HTML page without the policy its own route gives it, so it is 404.
 func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, name string) error {
 	if !s.WebBuilt || s.Web == nil {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -48,15 +51,19 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, name string)
 		_, _ = w.Write([]byte(notBuiltPage))
 		return nil
 	}
-	name = path.Clean("/" + name)[1:]
+	if path.Clean("/" + name)[1:] != name {
+		return apierr.NotFound()
+	}
 	f, err := fs.Stat(s.Web, name)
 	if err != nil || f.IsDir() {
 		return apierr.NotFound()
 	}
-	if strings.Contains(name, "/assets/") {
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
-		w.Header().Set("Cache-Control", "public, max-age=300")
+	if w.Header().Get("Cache-Control") == "" {
+		if strings.Contains(name, "/assets/") {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=300")
+		}
 	}
 	http.ServeFileFS(w, r, s.Web, name)
 	return nil
