@@ -76,8 +76,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, req messageRequest
 		return err
 	}
 	defer release()
-	noHistory := s.Sessions.Fresh(sess.ID)
-	s.Sessions.MarkUsed(sess.ID)
+	noHistory := s.Sessions.ClaimFresh(sess.ID)
 	reply, err := s.Chat.Send(r.Context(), chat.SendInput{
 		Site: st, Session: sess, Text: text, PageURL: cleanPageURL(req.PageURL, st),
 		ClientMessageID: clientID, Context: cleanContext(req.Context), ClientIP: ip,

@@ -96,17 +96,14 @@ func (c *cache) touch(id string, lastSeen time.Time) {
 	}
 }
 
-func (c *cache) fresh(id string) bool {
+// claimFresh reports whether the session was fresh and marks it used, in one locked step.
+func (c *cache) claimFresh(id string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[id]
-	return ok && e.fresh && time.Now().Before(e.until)
-}
-
-func (c *cache) markUsed(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.m[id]; ok {
-		e.fresh = false
+	if !ok || !e.fresh || !time.Now().Before(e.until) {
+		return false
 	}
+	e.fresh = false
+	return true
 }

@@ -1,10 +1,14 @@
 package session
 
 import (
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chatproxy/chatproxy/internal/auth"
+	"github.com/chatproxy/chatproxy/internal/store"
 )
 
 func TestVerifiedTokenCache(t *testing.T) {
@@ -38,5 +42,39 @@ func TestVerifiedTokenCache(t *testing.T) {
 	}
 	if n := len(c.tokens); n > 3 {
 		t.Errorf("token cache holds %d entries; bound is 3", n)
+	}
+}
+
+// Two first messages of one session racing: exactly one may skip the history query. Fresh
+// and then MarkUsed took the lock twice, so both could see the session fresh.
+func TestClaimFreshOnceUnderConcurrency(t *testing.T) {
+	s := &Service{cache: newCache(time.Minute, 1000)}
+	const sessions, racers = 200, 8
+	for i := range sessions {
+		id := "s" + strconv.Itoa(i)
+		s.cache.put(store.Session{ID: id}, true)
+		start := make(chan struct{})
+		var claimed atomic.Int32
+		var wg sync.WaitGroup
+		for range racers {
+			wg.Go(func() {
+				<-start
+				if s.ClaimFresh(id) {
+					claimed.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if n := claimed.Load(); n != 1 {
+			t.Fatalf("session %s: %d of %d concurrent first messages skipped the history; want exactly 1", id, n, racers)
+		}
+		if s.ClaimFresh(id) {
+			t.Fatalf("session %s: a later message skipped the history", id)
+		}
+	}
+	s.cache.put(store.Session{ID: "old"}, false)
+	if s.ClaimFresh("old") || s.ClaimFresh("unknown") {
+		t.Error("a session not created here, or with a message already, was claimed fresh")
 	}
 }

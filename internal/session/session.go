@@ -144,9 +144,8 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (store.S
 	return sess, nil
 }
 
-// Fresh reports that the session was created by this process and has had no message through
-// it yet: its history is known to be empty, so the first reply needs no history query.
-func (s *Service) Fresh(id string) bool { return s.cache.fresh(id) }
-
-// MarkUsed records that a message was sent in the session.
-func (s *Service) MarkUsed(id string) { s.cache.markUsed(id) }
+// ClaimFresh reports, once, that the session was created by this process and has had no
+// message through it yet: its history is known to be empty, so the first reply needs no history
+// query. The check and the marking are one step under the cache's lock, so of two first
+// messages racing only one skips the history; every later call returns false.
+func (s *Service) ClaimFresh(id string) bool { return s.cache.claimFresh(id) }
