@@ -63,14 +63,45 @@ func TestSessionLifecycle(t *testing.T) {
 			if !again.Returning || again.VisitorID != s.VisitorID || again.ID == s.ID {
 				t.Fatalf("returning visitor: %+v", again)
 			}
+			// recognised by fingerprint (its stored id lost), it gets back the id it had
 			byFingerprint := e.newSession(map[string]any{"site_id": "shop", "fingerprint": "fp-1"})
-			if !byFingerprint.Returning || byFingerprint.VisitorID == s.VisitorID {
-				t.Fatalf("fingerprint returning: %+v", byFingerprint)
+			if !byFingerprint.Returning || byFingerprint.VisitorID != s.VisitorID {
+				t.Fatalf("fingerprint returning: visitor %s returning=%v; want visitor %s", byFingerprint.VisitorID, byFingerprint.Returning, s.VisitorID)
+			}
+			fresh := e.newSession(map[string]any{"site_id": "shop", "fingerprint": "fp-2"})
+			if fresh.Returning || fresh.VisitorID == s.VisitorID {
+				t.Fatalf("another fingerprint: %+v", fresh)
 			}
 			// a visitor id that is not one of ours is replaced
 			odd := e.newSession(map[string]any{"site_id": "shop", "visitor_id": "<script>"})
 			if odd.VisitorID == "<script>" || odd.Returning {
 				t.Fatalf("bad visitor id kept: %+v", odd)
+			}
+		})
+	}
+}
+
+// A visitor id of another site's visitor (a visitor id copied between sites, or guessed) is a
+// new visitor here: it was a 500 with an error log.
+func TestSessionForeignVisitorIsNew(t *testing.T) {
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			e := newEnv(t, engine)
+			resp := e.do(request{method: "POST", path: "/api/v1/session/create", origin: otherOrigin, body: map[string]any{"site_id": "other"}})
+			var theirs session
+			decode(t, resp, &theirs)
+			resp = e.do(request{method: "POST", path: "/api/v1/session/create", origin: shopOrigin,
+				body: map[string]any{"site_id": "shop", "visitor_id": theirs.VisitorID}})
+			if resp.StatusCode != 200 {
+				t.Fatalf("session with another site's visitor id: %d %s", resp.StatusCode, readAll(resp))
+			}
+			var ours session
+			decode(t, resp, &ours)
+			if ours.VisitorID == theirs.VisitorID || ours.VisitorID == "" || ours.Returning {
+				t.Fatalf("session = %+v; want a new visitor, not %s", ours, theirs.VisitorID)
+			}
+			if again := e.newSession(map[string]any{"site_id": "shop", "visitor_id": ours.VisitorID}); again.VisitorID != ours.VisitorID || !again.Returning {
+				t.Fatalf("the new visitor's next session: %+v", again)
 			}
 		})
 	}

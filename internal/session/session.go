@@ -46,8 +46,10 @@ func New(o Options) *Service { return &Service{o: o, cache: newCache(cacheTTL, c
 
 // CreateInput is a validated session request.
 type CreateInput struct {
-	SiteID      string
-	VisitorID   string // from the widget; replaced when not a valid id
+	SiteID string
+	// VisitorID comes from the widget. It is replaced when it is not a valid id or names another
+	// site's visitor, and by the visitor's earlier id when the fingerprint recognises it.
+	VisitorID   string
 	Fingerprint string
 	PageURL     string
 	UserAgent   string
@@ -61,7 +63,8 @@ type Created struct {
 	CookieToken string // cookie value (a different token)
 }
 
-// Create stores a new session for the visitor.
+// Create stores a new session for the visitor; the returned session names the visitor id to
+// keep (see CreateInput.VisitorID).
 func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 	now := time.Now().UTC()
 	visitor := in.VisitorID
@@ -73,7 +76,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 		v.FingerprintHash = crypto.HMAC(s.o.HashKey, "fp", in.SiteID, in.Fingerprint)
 	}
 	sess := store.Session{
-		ID: uuid.Must(uuid.NewV7()).String(), SiteID: in.SiteID, VisitorID: visitor,
+		ID: uuid.Must(uuid.NewV7()).String(), SiteID: in.SiteID,
 		CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.o.MaxAge),
 		UserAgent: in.UserAgent, PageURL: in.PageURL,
 	}
@@ -81,11 +84,17 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 		sess.IPHash = clientip.HashPrefix(s.o.HashKey, in.ClientIP)
 	}
 	start := time.Now()
-	sess, err := s.o.Store.StartSession(ctx, v, sess)
+	stored, err := s.o.Store.StartSession(ctx, v, sess)
+	if errors.Is(err, store.ErrForeignVisitor) {
+		// The id is another site's visitor (copied or guessed): this is a new visitor here.
+		v.ID = uuid.Must(uuid.NewV7()).String()
+		stored, err = s.o.Store.StartSession(ctx, v, sess)
+	}
 	s.o.Metrics.ObserveDB("start_session", start)
 	if err != nil {
 		return Created{}, err
 	}
+	sess = stored
 	s.cache.put(sess, true)
 	out := Created{Session: sess}
 	claims := auth.Claims{SessionID: sess.ID, SiteID: sess.SiteID, IssuedAt: now, ExpiresAt: sess.ExpiresAt}

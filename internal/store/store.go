@@ -18,6 +18,8 @@ var (
 	ErrUnavailable = errors.New("store: database unavailable")
 	// ErrSchemaTooNew means the database was migrated by a newer binary.
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this binary")
+	// ErrForeignVisitor means a visitor id given for one site belongs to another site's visitor.
+	ErrForeignVisitor = errors.New("store: visitor id belongs to another site")
 )
 
 // Message roles.
@@ -115,12 +117,17 @@ type Store interface {
 
 	// TouchVisitor creates the visitor if it is new or updates LastSeen (and FingerprintHash when
 	// given). It reports whether the visitor — or another visitor of the same site with the same
-	// non-empty fingerprint hash — already had a session on the site before now.
+	// non-empty fingerprint hash — already had a session on the site before now. An id that
+	// belongs to another site's visitor is ErrForeignVisitor.
 	TouchVisitor(ctx context.Context, v Visitor) (returning bool, err error)
 	CreateSession(ctx context.Context, s Session) error
 	// StartSession is TouchVisitor followed by CreateSession in one transaction (and, where the
-	// engine allows, one round trip): the hot path of a new conversation. s.Returning is
-	// ignored; the stored session, with Returning as TouchVisitor reports it, is returned.
+	// engine allows, one round trip): the hot path of a new conversation. s.Returning and
+	// s.VisitorID are ignored; the stored session, with Returning as TouchVisitor reports it, is
+	// returned. When v.ID is not a visitor yet and v's non-empty fingerprint hash is that of a
+	// visitor of the site that had a session, the session goes to that visitor (the earliest
+	// one) and the returned VisitorID is its id: a returning visitor keeps one id. An id that
+	// belongs to another site's visitor is ErrForeignVisitor, and nothing is written.
 	StartSession(ctx context.Context, v Visitor, s Session) (Session, error)
 	// GetSession returns ErrNotFound for an unknown id.
 	GetSession(ctx context.Context, id string) (Session, error)

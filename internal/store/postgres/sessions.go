@@ -55,14 +55,17 @@ func scanSite(r pgx.Row) (store.Site, error) {
 	return site, nil
 }
 
-// touchVisitor upserts the visitor and, in the same statement, looks for an earlier session of
-// the visitor or of any visitor of the site sharing its (non-empty) fingerprint hash.
-const touchVisitorInsert = `INSERT INTO visitors AS v (id, site_id, fingerprint_hash, first_seen, last_seen)
-VALUES ($1, $2, $3, $4, $5)
+// visitorUpsert upserts the visitor whose id is the expression between its two halves; the
+// WHERE refuses (no row) an id that belongs to another site.
+const (
+	visitorUpsertHead = `INSERT INTO visitors AS v (id, site_id, fingerprint_hash, first_seen, last_seen)
+VALUES (`
+	visitorUpsertTail = `, $2, $3, $4, $5)
 ON CONFLICT (id) DO UPDATE SET
     last_seen = GREATEST(v.last_seen, excluded.last_seen),
     fingerprint_hash = CASE WHEN excluded.fingerprint_hash <> '' THEN excluded.fingerprint_hash ELSE v.fingerprint_hash END
 WHERE v.site_id = excluded.site_id`
+)
 
 // returningExpr is written so that only the visitor and fingerprint indexes can serve it, with
 // or without planner statistics: a visitor id belongs to one site, so its sessions need no site
@@ -74,7 +77,9 @@ const returningExpr = `EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = v.i
         SELECT 1 FROM visitors o JOIN sessions s ON s.visitor_id = o.id
         WHERE o.site_id = v.site_id AND o.fingerprint_hash = v.fingerprint_hash AND o.fingerprint_hash <> ''))`
 
-const touchVisitor = touchVisitorInsert + `
+// touchVisitor upserts the visitor and, in the same statement, looks for an earlier session of
+// the visitor or of any visitor of the site sharing its (non-empty) fingerprint hash.
+const touchVisitor = visitorUpsertHead + `$1` + visitorUpsertTail + `
 RETURNING ` + returningExpr
 
 // TouchVisitor creates or refreshes the visitor and reports whether it is returning.
@@ -82,7 +87,7 @@ func (s *Store) TouchVisitor(ctx context.Context, v store.Visitor) (bool, error)
 	var returning bool
 	err := s.pool.QueryRow(ctx, touchVisitor, v.ID, v.SiteID, v.FingerprintHash, v.FirstSeen, v.LastSeen).Scan(&returning)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, errors.New("postgres: touch visitor: id belongs to another site")
+		return false, fmt.Errorf("postgres: touch visitor: %w", store.ErrForeignVisitor)
 	}
 	return returning, wrapErr("touch visitor", err)
 }
@@ -101,14 +106,27 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 	return wrapErr("create session", err)
 }
 
-const startSession = `WITH v AS (` + touchVisitorInsert + ` RETURNING v.id, ` + returningExpr + ` AS returning)
+// startSession upserts the visitor and inserts the session in one statement. An id that is not
+// a visitor yet, sent with the fingerprint of a visitor of the site that had a session, is
+// replaced by that visitor's id (the earliest such visitor: every new id of one device maps to
+// the same one). The prior lookup orders on first_seen, which no index serves, so the plan
+// reads only the few rows of visitors_fingerprint and never scans the site in last_seen order.
+const startSession = `WITH prior AS (
+    SELECT o.id FROM visitors o
+    WHERE o.site_id = $2 AND o.fingerprint_hash = $3 AND o.fingerprint_hash <> ''
+        AND NOT EXISTS (SELECT 1 FROM visitors k WHERE k.id = $1)
+        AND EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = o.id)
+    ORDER BY o.first_seen, o.id LIMIT 1),
+v AS (` + visitorUpsertHead + `COALESCE((SELECT id FROM prior), $1)` + visitorUpsertTail + `
+    RETURNING v.id, ` + returningExpr + ` AS returning)
 INSERT INTO sessions (id, site_id, visitor_id, created_at, last_seen, expires_at,
     ip_hash, user_agent_enc, page_url_enc, is_returning)
 SELECT $6, $2, v.id, $7, $8, $9, $10, $11, $12, v.returning FROM v
-RETURNING is_returning`
+RETURNING visitor_id, is_returning`
 
 // StartSession touches the visitor and creates the session in one statement, group-committed
-// with other writes that arrive at the same time.
+// with other writes that arrive at the same time. The session may go to an earlier visitor
+// recognised by fingerprint (see startSession); its VisitorID says which.
 func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Session) (store.Session, error) {
 	ua, page, err := sealSession(s.cipher, sess)
 	if err != nil {
@@ -121,7 +139,7 @@ func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Se
 				sess.ID, sess.CreatedAt, sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page)
 		},
 		read: func(br pgx.BatchResults) error {
-			err := br.QueryRow().Scan(&sess.Returning)
+			err := br.QueryRow().Scan(&sess.VisitorID, &sess.Returning)
 			otherSite = errors.Is(err, pgx.ErrNoRows)
 			if otherSite {
 				return nil
@@ -133,9 +151,8 @@ func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Se
 		return store.Session{}, wrapErr("start session", err)
 	}
 	if otherSite {
-		return store.Session{}, errors.New("postgres: start session: visitor id belongs to another site")
+		return store.Session{}, fmt.Errorf("postgres: start session: %w", store.ErrForeignVisitor)
 	}
-	sess.VisitorID = v.ID
 	sess.CreatedAt, sess.LastSeen, sess.ExpiresAt = normalize(sess.CreatedAt), normalize(sess.LastSeen), normalize(sess.ExpiresAt)
 	return sess, nil
 }

@@ -59,23 +59,44 @@ func scanSite(r scanner) (store.Site, error) {
 	return site, nil
 }
 
-// touchVisitor upserts the visitor and, in the same statement, looks for an earlier session of
-// the visitor or of any visitor of the site sharing its (non-empty) fingerprint hash.
-// SQLite's RETURNING does not see the INSERT's alias, hence the full table name. Only the
-// visitor and fingerprint indexes can serve it (see the PostgreSQL store's returningExpr).
-const touchVisitor = `INSERT INTO visitors (id, site_id, fingerprint_hash, first_seen, last_seen)
-VALUES (?1, ?2, ?3, ?4, ?5)
+// visitorUpsert upserts the visitor whose id is the expression between its two halves; the
+// WHERE refuses (no row) an id that belongs to another site.
+const (
+	visitorUpsertHead = `INSERT INTO visitors (id, site_id, fingerprint_hash, first_seen, last_seen)
+VALUES (`
+	visitorUpsertTail = `, ?2, ?3, ?4, ?5)
 ON CONFLICT (id) DO UPDATE SET
     last_seen = max(visitors.last_seen, excluded.last_seen),
     fingerprint_hash = CASE WHEN excluded.fingerprint_hash <> '' THEN excluded.fingerprint_hash
         ELSE visitors.fingerprint_hash END
-WHERE visitors.site_id = excluded.site_id
-RETURNING
-    EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = visitors.id)
+WHERE visitors.site_id = excluded.site_id`
+)
+
+// returningExpr looks for an earlier session of the visitor or of any visitor of the site
+// sharing its (non-empty) fingerprint hash. SQLite's RETURNING does not see the INSERT's alias,
+// hence the full table name. Only the visitor and fingerprint indexes can serve it (see the
+// PostgreSQL store's returningExpr).
+const returningExpr = `EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = visitors.id)
     OR (visitors.fingerprint_hash <> '' AND EXISTS (
         SELECT 1 FROM visitors o JOIN sessions s ON s.visitor_id = o.id
         WHERE o.site_id = visitors.site_id AND o.fingerprint_hash = visitors.fingerprint_hash
             AND o.fingerprint_hash <> ''))`
+
+// touchVisitor upserts the visitor and reports in the same statement whether it is returning.
+const touchVisitor = visitorUpsertHead + `?1` + visitorUpsertTail + `
+RETURNING ` + returningExpr
+
+// startVisitor is touchVisitor for a new session: an id that is not a visitor yet, sent with
+// the fingerprint of a visitor of the site that had a session, is replaced by that visitor's id
+// (the earliest such visitor: every new id of one device maps to the same one). It returns the
+// visitor id used.
+const startVisitor = visitorUpsertHead + `COALESCE((
+    SELECT o.id FROM visitors o
+    WHERE o.site_id = ?2 AND o.fingerprint_hash = ?3 AND o.fingerprint_hash <> ''
+        AND NOT EXISTS (SELECT 1 FROM visitors k WHERE k.id = ?1)
+        AND EXISTS (SELECT 1 FROM sessions s WHERE s.visitor_id = o.id)
+    ORDER BY o.first_seen, o.id LIMIT 1), ?1)` + visitorUpsertTail + `
+RETURNING visitors.id, ` + returningExpr
 
 // TouchVisitor creates or refreshes the visitor and reports whether it is returning.
 func (s *Store) TouchVisitor(ctx context.Context, v store.Visitor) (bool, error) {
@@ -86,7 +107,7 @@ func (s *Store) TouchVisitor(ctx context.Context, v store.Visitor) (bool, error)
 	var returning bool
 	err = st.QueryRowContext(ctx, v.ID, v.SiteID, v.FingerprintHash, toDB(v.FirstSeen), toDB(v.LastSeen)).Scan(&returning)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("sqlite: touch visitor: id belongs to another site")
+		return false, fmt.Errorf("sqlite: touch visitor: %w", store.ErrForeignVisitor)
 	}
 	return returning, wrapErr("touch visitor", err)
 }
@@ -105,14 +126,16 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 	return wrapErr("create session", err)
 }
 
-// StartSession touches the visitor and creates the session in one write transaction.
+// StartSession touches the visitor and creates the session in one write transaction. The
+// session may go to an earlier visitor recognised by fingerprint (see startVisitor); its
+// VisitorID says which. Sealing the personal fields first is safe: their associated data
+// names the session's row, not its visitor.
 func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Session) (store.Session, error) {
-	sess.VisitorID = v.ID
 	ua, page, err := sealSession(s.cipher, sess)
 	if err != nil {
 		return store.Session{}, fmt.Errorf("sqlite: start session: seal: %w", err)
 	}
-	touch, err := s.stmt(ctx, s.write, touchVisitor)
+	touch, err := s.stmt(ctx, s.write, startVisitor)
 	if err != nil {
 		return store.Session{}, wrapErr("start session", err)
 	}
@@ -122,9 +145,9 @@ func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Se
 	}
 	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
 		err := tx.StmtContext(ctx, touch).QueryRowContext(ctx, v.ID, v.SiteID, v.FingerprintHash,
-			toDB(v.FirstSeen), toDB(v.LastSeen)).Scan(&sess.Returning)
+			toDB(v.FirstSeen), toDB(v.LastSeen)).Scan(&sess.VisitorID, &sess.Returning)
 		if errors.Is(err, sql.ErrNoRows) {
-			return errors.New("sqlite: start session: visitor id belongs to another site")
+			return store.ErrForeignVisitor
 		}
 		if err != nil {
 			return err

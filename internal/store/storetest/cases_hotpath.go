@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -26,33 +27,49 @@ func runHotPath(t *testing.T, open Opener) {
 			if err != nil {
 				t.Fatalf("GetSession after StartSession: %v", err)
 			}
-			if read.VisitorID != v.ID || got.VisitorID != v.ID || read.Returning != got.Returning ||
+			if read.VisitorID != got.VisitorID || read.Returning != got.Returning ||
 				read.UserAgent != want.UserAgent || read.PageURL != want.PageURL || read.IPHash != "ip" {
-				t.Errorf("stored %+v, returned %+v; want visitor %s and the fields given", read, got, v.ID)
+				t.Errorf("stored %+v, returned %+v; want the visitor returned and the fields given", read, got)
 			}
 			checkTime(t, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
 			return got
 		}
 		v := store.Visitor{ID: newID(), SiteID: f.site.ID, FingerprintHash: "fp-hot", FirstSeen: f.now, LastSeen: f.now}
-		if first := start(v); first.Returning {
-			t.Error("a new visitor's first session is returning")
+		if first := start(v); first.Returning || first.VisitorID != v.ID {
+			t.Errorf("a new visitor's first session: returning=%v visitor=%s; want false, %s", first.Returning, first.VisitorID, v.ID)
 		}
 		v.LastSeen = f.now.Add(time.Minute)
-		if second := start(v); !second.Returning {
-			t.Error("the visitor's second session is not returning")
+		if second := start(v); !second.Returning || second.VisitorID != v.ID {
+			t.Errorf("the visitor's second session: returning=%v visitor=%s; want true, %s", second.Returning, second.VisitorID, v.ID)
 		}
+		// A visitor recognised by fingerprint (new browser storage, same device) gets the id
+		// it had, not the new one it sent: one visitor, one id.
 		twin := store.Visitor{ID: newID(), SiteID: f.site.ID, FingerprintHash: "fp-hot", FirstSeen: f.now, LastSeen: f.now}
-		if s := start(twin); !s.Returning {
-			t.Error("a new visitor sharing the fingerprint of one with sessions is not returning")
+		if s := start(twin); !s.Returning || s.VisitorID != v.ID {
+			t.Errorf("a new id sharing the fingerprint of a visitor with sessions: returning=%v visitor=%s; want true and the earlier id %s",
+				s.Returning, s.VisitorID, v.ID)
 		}
+		// A known visitor id wins over the fingerprint of another visitor.
+		known := store.Visitor{ID: newID(), SiteID: f.site.ID, FingerprintHash: "fp-other", FirstSeen: f.now, LastSeen: f.now}
+		start(known)
+		known.FingerprintHash = "fp-hot"
+		if s := start(known); s.VisitorID != known.ID {
+			t.Errorf("a known visitor sending another visitor's fingerprint got visitor %s; want its own %s", s.VisitorID, known.ID)
+		}
+		// A fingerprint with no earlier session, or seen only on another site, keeps the new id.
 		other := f.addSite("other-" + f.site.ID)
+		lone := store.Visitor{ID: newID(), SiteID: other.ID, FingerprintHash: "fp-hot", FirstSeen: f.now, LastSeen: f.now}
+		if s := start(lone); s.Returning || s.VisitorID != lone.ID {
+			t.Errorf("a fingerprint known only on another site: returning=%v visitor=%s; want false, %s", s.Returning, s.VisitorID, lone.ID)
+		}
 		moved := store.Visitor{ID: v.ID, SiteID: other.ID, FirstSeen: f.now, LastSeen: f.now}
 		id := newID()
-		if _, err := f.s.StartSession(f.ctx, moved, store.Session{ID: id, SiteID: other.ID, CreatedAt: f.now,
-			LastSeen: f.now, ExpiresAt: f.now.Add(time.Hour)}); err == nil {
-			t.Error("StartSession with another site's visitor id succeeded")
+		_, err := f.s.StartSession(f.ctx, moved, store.Session{ID: id, SiteID: other.ID, CreatedAt: f.now,
+			LastSeen: f.now, ExpiresAt: f.now.Add(time.Hour)})
+		if !errors.Is(err, store.ErrForeignVisitor) {
+			t.Errorf("StartSession with another site's visitor id: %v; want ErrForeignVisitor", err)
 		}
-		_, err := f.s.GetSession(f.ctx, id)
+		_, err = f.s.GetSession(f.ctx, id)
 		checkNotFound(t, "session of a refused StartSession", err)
 	})
 	t.Run("AddUserMessage", func(t *testing.T) {

@@ -146,8 +146,8 @@ func runVisitors(t *testing.T, open Opener) {
 		t.Error("touch without fingerprint must match on the stored fingerprint")
 	}
 	moved := store.Visitor{ID: v.ID, SiteID: otherSite.ID, FirstSeen: f.now, LastSeen: f.now}
-	if _, err := f.s.TouchVisitor(f.ctx, moved); err == nil {
-		t.Error("TouchVisitor with the id of another site's visitor succeeded")
+	if _, err := f.s.TouchVisitor(f.ctx, moved); !errors.Is(err, store.ErrForeignVisitor) {
+		t.Errorf("TouchVisitor with the id of another site's visitor: %v; want ErrForeignVisitor", err)
 	}
 }
 
