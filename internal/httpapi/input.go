@@ -15,6 +15,7 @@ import (
 
 	"github.com/chatproxy/chatproxy/internal/apierr"
 	"github.com/chatproxy/chatproxy/internal/config"
+	"github.com/chatproxy/chatproxy/internal/origin"
 	"github.com/chatproxy/chatproxy/internal/site"
 )
 
@@ -99,10 +100,12 @@ func cleanPageURL(raw string, st *site.Site) string {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return ""
 	}
-	if !st.Origins.Allows(u.Scheme + "://" + u.Host) {
+	o, err := origin.Parse(u.Scheme + "://" + u.Host)
+	if err != nil || !st.Origins.AllowsOrigin(o) {
 		return ""
 	}
-	u.Fragment = ""
+	// The kept URL starts with the origin's canonical form, like the Origin header browsers send.
+	u.Scheme, u.Host, u.Fragment = o.Scheme, strings.TrimPrefix(o.String(), o.Scheme+"://"), ""
 	return u.String()
 }
 

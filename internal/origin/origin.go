@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -125,18 +126,62 @@ func ParseList(entries []string) (List, error) {
 	return out, nil
 }
 
-// Allows parses header and reports whether it matches an entry.
+// Allows parses an Origin header and reports whether it matches an entry. Only the canonical
+// form browsers send is allowed (lower-case scheme and host, no default port, no trailing
+// "/"): another spelling is not a browser's, and refusing it means the header echoed back in
+// Access-Control-Allow-Origin is always canonical.
 func (l List) Allows(header string) bool {
 	o, err := Parse(header)
-	if err != nil {
+	if err != nil || o.String() != header {
 		return false
 	}
+	return l.AllowsOrigin(o)
+}
+
+// AllowsOrigin reports whether a parsed origin matches an entry.
+func (l List) AllowsOrigin(o Origin) bool {
 	for _, p := range l {
 		if p.Matches(o) {
 			return true
 		}
 	}
 	return false
+}
+
+// AllowsHost reports whether a bare host name (what location.hostname gives: no scheme, no
+// port; IPv6 in brackets) is the host of an entry, or for a wildcard entry a subdomain of its
+// domain. Scheme and port are not compared: a host name carries neither.
+func (l List) AllowsHost(hostname string) bool {
+	h, err := ParseHost(hostname)
+	if err != nil {
+		return false
+	}
+	for _, p := range l {
+		if p.Matches(Origin{Scheme: p.Scheme, Host: h, Port: p.Port}) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseHost parses a bare host name: a DNS name or IP address, IPv6 in brackets, no port. It
+// returns the host lower-cased, IPv6 without brackets (as Origin.Host holds it).
+func ParseHost(s string) (string, error) {
+	if s == "" || len(s) > 255 || strings.ContainsAny(s, "*%/\\@?#; ") {
+		return "", ErrInvalid
+	}
+	h := strings.ToLower(s)
+	if inner, ok := strings.CutPrefix(h, "["); ok {
+		inner, ok = strings.CutSuffix(inner, "]")
+		if ip, err := netip.ParseAddr(inner); !ok || err != nil || !ip.Is6() || ip.Zone() != "" {
+			return "", ErrInvalid
+		}
+		return inner, nil
+	}
+	if strings.ContainsAny(h, ":[]") || strings.HasPrefix(h, ".") || strings.HasSuffix(h, ".") || strings.Contains(h, "..") {
+		return "", ErrInvalid
+	}
+	return h, nil
 }
 
 // FrameAncestors renders the list as a CSP frame-ancestors source list.

@@ -21,8 +21,13 @@ func TestAllows(t *testing.T) {
 		want   bool
 	}{
 		{"https://shop.com", true},
-		{"https://SHOP.com", true},
-		{"https://shop.com:443", true},
+		// Browsers send one canonical form; any other is not a browser's and is refused, so it
+		// can never be echoed back in Access-Control-Allow-Origin.
+		{"https://SHOP.com", false},
+		{"HTTPS://shop.com", false},
+		{"https://shop.com/", false},
+		{"https://shop.com:443", false},
+		{"http://localhost:3000/", false},
 		{"https://www.shop.com", true},
 		{"https://a.b.shop.com", true},
 		{"http://localhost:3000", true},
@@ -47,6 +52,39 @@ func TestAllows(t *testing.T) {
 	for _, c := range cases {
 		if got := l.Allows(c.origin); got != c.want {
 			t.Errorf("Allows(%q) = %v, want %v", c.origin, got, c.want)
+		}
+	}
+}
+
+func TestAllowsHost(t *testing.T) {
+	l := mustList(t, "https://shop.com", "https://*.shop.com", "http://localhost:3000", "http://[::1]:8080")
+	cases := []struct {
+		host string
+		want bool
+	}{
+		{"shop.com", true},
+		{"SHOP.com", true}, // location.hostname is lower-case; case never decides
+		{"www.shop.com", true},
+		{"a.b.shop.com", true},
+		{"localhost", true}, // a bare host name carries no port or scheme
+		{"[::1]", true},
+		{"evil.com", false},
+		{"shop.com.evil.com", false},
+		{"evilshop.com", false},
+		{".shop.com", false},
+		{"shop.com.", false},
+		{"shop.com:443", false}, // not a bare host name
+		{"https://shop.com", false},
+		{"shop.com/x", false},
+		{"user@shop.com", false},
+		{"*.shop.com", false},
+		{"shop%2ecom", false},
+		{"", false},
+		{"::1", false},
+	}
+	for _, c := range cases {
+		if got := l.AllowsHost(c.host); got != c.want {
+			t.Errorf("AllowsHost(%q) = %v, want %v", c.host, got, c.want)
 		}
 	}
 }
@@ -87,6 +125,9 @@ func FuzzOrigin(f *testing.F) {
 		o, err := Parse(s)
 		if err != nil {
 			t.Fatalf("allowed %q but it does not parse", s)
+		}
+		if o.String() != s {
+			t.Fatalf("allowed %q, which is not the canonical form %q", s, o.String())
 		}
 		if o.Scheme != "https" || o.Port != 443 || (o.Host != "shop.com" && !strings.HasSuffix(o.Host, ".shop.com")) {
 			t.Fatalf("allowed %q (%+v)", s, o)
