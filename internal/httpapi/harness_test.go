@@ -154,6 +154,7 @@ type request struct {
 	method, path, origin, token, cookie string
 	body                                any // string = raw body, else JSON
 	header                              map[string]string
+	host                                string // the Host header, when not the server's address
 }
 
 func (e *env) do(r request) *http.Response {
@@ -187,6 +188,9 @@ func (e *env) do(r request) *http.Response {
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)
+	}
+	if r.host != "" {
+		req.Host = r.host
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

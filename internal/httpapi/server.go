@@ -17,6 +17,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/origin"
 	"github.com/chatproxy/chatproxy/internal/session"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
@@ -60,7 +61,11 @@ type Server struct {
 	metrics     *metrics.Metrics
 	handler     http.Handler
 	publicHTTPS bool
-	draining    atomic.Bool
+	// public is CHATPROXY_PUBLIC_URL's origin (when publicSet): the host same-origin requests
+	// must name (see sameOrigin).
+	public    origin.Origin
+	publicSet bool
+	draining  atomic.Bool
 	// streams is cancelled by StopStreams; every relay watches it (without a goroutine each).
 	streams     context.Context
 	stopStreams context.CancelFunc
@@ -72,6 +77,11 @@ func New(d Deps) *Server {
 	s := &Server{
 		Deps: d, mux: http.NewServeMux(), log: d.Log, metrics: d.Metrics,
 		publicHTTPS: strings.HasPrefix(d.Config.PublicURL, "https://"),
+	}
+	s.public, s.publicSet = publicOrigin(d.Config.PublicURL)
+	if !s.publicSet && !d.Config.Demo && d.Log != nil {
+		d.Log.Warn("CHATPROXY_PUBLIC_URL is not set: the widget page's requests are trusted only on " +
+			"localhost and IP addresses; set it to the address browsers use (see docs/security.md)")
 	}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	s.routes()

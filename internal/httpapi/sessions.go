@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -61,33 +62,69 @@ func (s *Server) sessionCreate(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// siteForSession picks the site (site_id, else the Origin) and enforces the origin rule. A
-// same-origin request comes from the widget iframe; its origin_domain (the host page's origin,
-// passed by the loader) must then belong to the site too.
+// siteForSession finds the site and enforces the origin rule. A same-origin request comes from
+// a page on this server: the widget iframe, whose origin_domain is the host page's origin
+// (passed by the loader), or the seed's widget served with the API on one host, whose
+// origin_domain is location.hostname. Either must then belong to the site too.
 func (s *Server) siteForSession(r *http.Request, req createSessionRequest) (*site.Site, error) {
-	var st *site.Site
-	if req.SiteID != "" {
-		var ok bool
-		if st, ok = s.Sites.Get(req.SiteID); !ok {
-			return nil, apierr.SiteNotFound()
-		}
-	} else {
-		o := r.Header.Get("Origin")
-		var ok bool
-		if st, ok = s.Sites.ForOrigin(o); !ok {
-			if o == "" || o == "null" || sameOrigin(r) {
-				return nil, apierr.SiteRequired()
-			}
-			return nil, apierr.OriginNotAllowed()
-		}
-	}
-	if err := checkOrigin(r, st); err != nil {
+	st, err := s.findSite(r, req)
+	if err != nil {
 		return nil, err
 	}
-	if req.OriginDomain != "" && sameOrigin(r) && !st.Origins.Allows(strings.TrimRight(req.OriginDomain, "/")) {
+	if err := s.checkOrigin(r, st); err != nil {
+		return nil, err
+	}
+	if req.OriginDomain != "" && s.sameOrigin(r, st) && !domainAllowed(st, req.OriginDomain) {
 		return nil, apierr.OriginNotAllowed()
 	}
 	return st, nil
+}
+
+// findSite picks the site: site_id, else the site of the Origin, else of origin_domain (an
+// origin, or the bare host name the seed's widget sends), else of the page URL. The seed's
+// widget sends no site_id, and on a page of this server its Origin names no site.
+func (s *Server) findSite(r *http.Request, req createSessionRequest) (*site.Site, error) {
+	if req.SiteID != "" {
+		if st, ok := s.Sites.Get(req.SiteID); ok {
+			return st, nil
+		}
+		return nil, apierr.SiteNotFound()
+	}
+	o := r.Header.Get("Origin")
+	if st, ok := s.Sites.ForOrigin(o); ok {
+		return st, nil
+	}
+	if st, ok := s.siteOfDomain(req.OriginDomain); ok {
+		return st, nil
+	}
+	if u, err := url.Parse(req.PageURL); err == nil && req.PageURL != "" {
+		if st, ok := s.Sites.ForOrigin(u.Scheme + "://" + u.Host); ok {
+			return st, nil
+		}
+	}
+	if req.OriginDomain != "" || (o != "" && o != "null" && r.Header.Get("Sec-Fetch-Site") != "same-origin") {
+		return nil, apierr.OriginNotAllowed()
+	}
+	return nil, apierr.SiteRequired()
+}
+
+// siteOfDomain finds the site of an origin_domain: an origin, or a bare host name.
+func (s *Server) siteOfDomain(domain string) (*site.Site, bool) {
+	switch {
+	case domain == "":
+		return nil, false
+	case strings.Contains(domain, "://"):
+		return s.Sites.ForOrigin(strings.TrimRight(domain, "/"))
+	}
+	return s.Sites.ForHost(domain)
+}
+
+// domainAllowed reports whether an origin_domain (origin or bare host name) belongs to st.
+func domainAllowed(st *site.Site, domain string) bool {
+	if strings.Contains(domain, "://") {
+		return st.Origins.Allows(strings.TrimRight(domain, "/"))
+	}
+	return st.Origins.AllowsHost(domain)
 }
 
 type validateResponse struct {

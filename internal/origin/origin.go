@@ -41,6 +41,9 @@ type Pattern struct {
 // ErrInvalid is returned for anything that is not a plain http(s) origin.
 var ErrInvalid = errors.New("not a valid origin")
 
+// DefaultPort is the port a URL of the scheme means when it names none.
+func DefaultPort(scheme string) int { return defaultPort(scheme) }
+
 func defaultPort(scheme string) int {
 	if scheme == "https" {
 		return 443

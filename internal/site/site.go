@@ -138,6 +138,17 @@ func (r *Registry) ForOrigin(header string) (*Site, bool) {
 	return nil, false
 }
 
+// ForHost returns the first site with an allowed origin on that bare host name (see
+// origin.List.AllowsHost).
+func (r *Registry) ForHost(hostname string) (*Site, bool) {
+	for _, s := range r.order {
+		if s.Origins.AllowsHost(hostname) {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
 // All lists the sites in configuration order.
 func (r *Registry) All() []*Site { return r.order }
 
