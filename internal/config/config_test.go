@@ -174,9 +174,8 @@ func TestSitesFile(t *testing.T) {
 	if s.PayloadFormat != "webhook" || s.Signing.TTL.D() != 20*time.Second || s.Abuse.RepeatWindow.D() != time.Minute || s.Limits.DailyMessages != 1000 {
 		t.Fatalf("site = %+v", s)
 	}
-	bl := s.Blocklist()
-	if len(bl) != 2 || !bl[0].MatchString("Best CASINO here") || bl[0].MatchString("casinos") || !bl[1].MatchString("FREE   money") {
-		t.Fatalf("blocklist did not compile as expected")
+	if len(s.Abuse.Blocklist) != 2 || s.Abuse.Blocklist[1] != `/free\s+money/` {
+		t.Fatalf("blocklist = %q", s.Abuse.Blocklist)
 	}
 	for name, body := range map[string]string{
 		"unknown key":   "sites:\n  - id: x\n    colour: red\n",

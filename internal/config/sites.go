@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/chatproxy/chatproxy/internal/origin"
+	"github.com/chatproxy/chatproxy/internal/textnorm"
 )
 
 // Dur is a time.Duration read from YAML as "30s" or a number of seconds.
@@ -139,10 +140,8 @@ func (s Site) validate(c Config) error {
 	if err := s.Signing.validate(c); err != nil {
 		return err
 	}
-	for _, b := range s.Abuse.Blocklist {
-		if _, err := compileBlock(b); err != nil {
-			return fmt.Errorf("abuse.blocklist: %v", err)
-		}
+	if _, err := textnorm.CompileBlocklist(s.Abuse.Blocklist); err != nil {
+		return fmt.Errorf("abuse.blocklist: %v", err)
 	}
 	return nil
 }
@@ -167,24 +166,4 @@ func (g Signing) validate(c Config) error {
 		return fmt.Errorf("signing.algorithm must be HS256 or ES256")
 	}
 	return nil
-}
-
-// compileBlock turns a blocklist entry into a case-insensitive pattern: "/re/" is a regular
-// expression, anything else a whole word or phrase.
-func compileBlock(entry string) (*regexp.Regexp, error) {
-	if len(entry) > 2 && strings.HasPrefix(entry, "/") && strings.HasSuffix(entry, "/") {
-		return regexp.Compile("(?i)" + entry[1:len(entry)-1])
-	}
-	return regexp.Compile(`(?i)\b` + regexp.QuoteMeta(entry) + `\b`)
-}
-
-// Blocklist compiles the site's blocklist (validated at load, so errors cannot happen here).
-func (s Site) Blocklist() []*regexp.Regexp {
-	out := make([]*regexp.Regexp, 0, len(s.Abuse.Blocklist))
-	for _, b := range s.Abuse.Blocklist {
-		if re, err := compileBlock(b); err == nil {
-			out = append(out, re)
-		}
-	}
-	return out
 }

@@ -208,10 +208,8 @@ func (g *Guard) abuse(st *site.Site, sess store.Session, text, honeypot string) 
 			return g.refusal(st, sess.ID, "too_fast", apierr.TooFast(wait))
 		}
 	}
-	for _, re := range st.Blocklist {
-		if re.MatchString(text) {
-			return g.refusal(st, sess.ID, "blocklist", apierr.BlockedContent())
-		}
+	if st.Blocklist.Match(text) {
+		return g.refusal(st, sess.ID, "blocklist", apierr.BlockedContent())
 	}
 	return nil
 }

@@ -8,15 +8,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/chatproxy/chatproxy/internal/apierr"
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/origin"
 	"github.com/chatproxy/chatproxy/internal/site"
+	"github.com/chatproxy/chatproxy/internal/textnorm"
 )
 
 // maxContextBytes bounds the page context object a host page may attach to a message.
@@ -55,33 +53,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// cleanText normalises visitor text: control and format characters removed (except newline and
-// tab), CRLF to LF, then Unicode NFC (after stripping, so removing a character cannot leave a
-// non-normalised sequence), surrounding space trimmed.
-func cleanText(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	if strings.IndexFunc(s, isStripped) >= 0 {
-		s = strings.Map(func(r rune) rune {
-			if isStripped(r) {
-				return -1
-			}
-			return r
-		}, s)
-	}
-	return strings.TrimSpace(norm.NFC.String(s))
-}
-
-func isStripped(r rune) bool {
-	if r == '\n' || r == '\t' {
-		return false
-	}
-	// Cc: C0/C1 controls; bidi overrides (Cf subset) can disguise text in admin views.
-	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == utf8.RuneError
-}
+// cleanText normalises visitor text (see textnorm.Clean).
+func cleanText(s string) string { return textnorm.Clean(s) }
 
 // validateMessage checks the cleaned text against the site's rules.
 func validateMessage(text string, st *site.Site) error {
-	if text == "" {
+	if textnorm.Blank(text) {
+		// Only spaces and invisible characters (a lone U+200B): nothing to answer.
 		return apierr.EmptyMessage()
 	}
 	if n := utf8.RuneCountInString(text); n > st.Limits.MaxMessageLength {
@@ -109,7 +87,8 @@ func cleanPageURL(raw string, st *site.Site) string {
 	return u.String()
 }
 
-// cleanContext bounds the page context object; too large or not an object → dropped.
+// cleanContext bounds the page context object; too large or not an object → dropped. Its
+// strings (keys and values, at any depth) are cleaned like message text: they reach n8n too.
 func cleanContext(raw json.RawMessage) map[string]any {
 	if len(raw) == 0 || len(raw) > maxContextBytes {
 		return nil
@@ -118,7 +97,27 @@ func cleanContext(raw json.RawMessage) map[string]any {
 	if json.Unmarshal(raw, &m) != nil || len(m) > 32 {
 		return nil
 	}
-	return m
+	return cleanValue(m).(map[string]any)
+}
+
+// cleanValue cleans every string in a decoded JSON value. Depth needs no bound: the object
+// is at most maxContextBytes.
+func cleanValue(v any) any {
+	switch v := v.(type) {
+	case string:
+		return cleanText(v)
+	case []any:
+		for i := range v {
+			v[i] = cleanValue(v[i])
+		}
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[cleanText(k)] = cleanValue(x)
+		}
+		return out
+	}
+	return v
 }
 
 // cleanClientID accepts a client message id of up to 64 printable ASCII characters.

@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/origin"
+	"github.com/chatproxy/chatproxy/internal/textnorm"
 	"github.com/chatproxy/chatproxy/internal/upstream"
 )
 
@@ -24,7 +24,7 @@ type Site struct {
 	config.Site
 	Origins   origin.List
 	Target    upstream.Target
-	Blocklist []*regexp.Regexp
+	Blocklist *textnorm.Blocklist
 	// PublicJSON is the body of GET /api/v1/sites/{id}/config and PublicETag its ETag.
 	PublicJSON []byte
 	PublicETag string
@@ -59,10 +59,14 @@ func compile(cs config.Site, defaultSecret []byte) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
+	blocklist, err := textnorm.CompileBlocklist(cs.Abuse.Blocklist)
+	if err != nil {
+		return nil, fmt.Errorf("abuse.blocklist: %w", err)
+	}
 	s := &Site{
 		Site:      cs,
 		Origins:   origins,
-		Blocklist: cs.Blocklist(),
+		Blocklist: blocklist,
 		Target: upstream.Target{
 			SiteID:  cs.ID,
 			URL:     cs.WebhookURL,
