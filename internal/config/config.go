@@ -143,6 +143,7 @@ const (
 	DefaultAddr             = ":8080"
 	DefaultMetricsAddr      = "127.0.0.1:9091"
 	DefaultDataDir          = "./data"
+	DefaultRedisPrefix      = "chatproxy:" // starts every Redis key, so deployments can share a Redis
 	DefaultMaxMessageLength = 4000
 	DefaultHistoryDepth     = 10
 	MaxBodyBytes            = 16 << 10
@@ -160,6 +161,7 @@ func Default() Config {
 		Addr:               DefaultAddr,
 		MetricsAddr:        DefaultMetricsAddr,
 		DataDir:            DefaultDataDir,
+		RedisPrefix:        DefaultRedisPrefix,
 		LogLevel:           "info",
 		SessionIdle:        24 * time.Hour,
 		SessionMaxAge:      30 * 24 * time.Hour,
