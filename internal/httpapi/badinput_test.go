@@ -131,3 +131,17 @@ func TestResumeBadParameters(t *testing.T) {
 		})
 	}
 }
+
+// The widget holds a first message until the site's minimum delay after session creation has
+// passed (a quick visitor is not a bot), so the public config names the delay; a site that
+// turns the rule off publishes 0.
+func TestSiteConfigPublishesFirstMessageDelay(t *testing.T) {
+	e := newEnv(t, "sqlite", withOtherSiteYAML("    abuse: {min_first_message_delay_ms: 1500}\n"))
+	for site, want := range map[string]float64{"other": 1500, "shop": 0} {
+		var cfg map[string]any
+		decode(t, e.do(request{method: "GET", path: "/api/v1/sites/" + site + "/config"}), &cfg)
+		if got, ok := cfg["min_first_message_delay_ms"].(float64); !ok || got != want {
+			t.Errorf("site %s: min_first_message_delay_ms = %v, want %v", site, cfg["min_first_message_delay_ms"], want)
+		}
+	}
+}

@@ -157,14 +157,17 @@ func (r *Registry) ForHost(hostname string) (*Site, bool) {
 func (r *Registry) All() []*Site { return r.order }
 
 type publicSite struct {
-	SiteID            string        `json:"site_id"`
-	Name              string        `json:"name"`
-	AllowedOrigins    []string      `json:"allowed_origins"`
-	Language          string        `json:"language"`
-	MaxMessageLength  int           `json:"max_message_length"`
-	AllowRemoteImages bool          `json:"allow_remote_images"`
-	ImageHosts        []string      `json:"image_hosts"`
-	Widget            config.Widget `json:"widget"`
+	SiteID            string   `json:"site_id"`
+	Name              string   `json:"name"`
+	AllowedOrigins    []string `json:"allowed_origins"`
+	Language          string   `json:"language"`
+	MaxMessageLength  int      `json:"max_message_length"`
+	AllowRemoteImages bool     `json:"allow_remote_images"`
+	ImageHosts        []string `json:"image_hosts"`
+	// MinFirstMessageDelayMS lets the widget hold a quick first message until the bot rule
+	// (abuse.min_first_message_delay_ms after session creation) would let it through.
+	MinFirstMessageDelayMS int           `json:"min_first_message_delay_ms"`
+	Widget                 config.Widget `json:"widget"`
 }
 
 // publicConfig is the part of a site a browser may see: no secrets, no upstream URL.
@@ -183,6 +186,6 @@ func publicConfig(cs config.Site) publicSite {
 	return publicSite{
 		SiteID: cs.ID, Name: cs.Name, AllowedOrigins: cs.AllowedOrigins, Language: cs.Widget.Language,
 		MaxMessageLength: cs.Limits.MaxMessageLength, AllowRemoteImages: cs.Widget.AllowRemoteImages,
-		ImageHosts: hosts, Widget: w,
+		ImageHosts: hosts, MinFirstMessageDelayMS: max(cs.Abuse.MinFirstMessageDelayMS, 0), Widget: w,
 	}
 }
