@@ -120,6 +120,20 @@ describe('followReply', () => {
     expect(tries).toBe(3);
   });
 
+  it('has no answer for statuses no endpoint sends: a 410 gives up like any refusal, a bodiless 204 is a drop', async () => {
+    const first = () => stream([sse('e-1', { type: 'begin', message_id: 'm1' })], true);
+    const gone = deps({ resume: async () => Promise.reject(new ApiError(410, 'http_410', 'x')) });
+    expect(await followReply(first(), new ReplyTracker(), gone, new AbortController().signal)).toBe('gave-up');
+
+    let resumes = 0;
+    const empty = deps({
+      resume: async () =>
+        ++resumes === 1 ? new Response(null, { status: 204 }) : stream([sse('e-2', { type: 'end', status: 'complete' }), 'data: [DONE]\n\n']),
+    });
+    expect(await followReply(first(), new ReplyTracker(), empty, new AbortController().signal)).toBe('finished');
+    expect(resumes).toBe(2);
+  });
+
   it('waits while offline without counting it as failures, then resumes', async () => {
     let online = false;
     let resumes = 0;

@@ -64,7 +64,7 @@ export function backoffMs(failures: number, random = Math.random()): number {
 }
 
 async function readStream(res: Response, tracker: ReplyTracker, deps: FollowDeps): Promise<ReadResult> {
-  if (res.status === 204 || !res.body) return res.status === 204 ? 'reset' : 'dropped';
+  if (!res.body) return 'dropped';
   const reader = res.body.getReader();
   let result = 'dropped' as ReadResult; // set from the parser callback
   let lastByte = Date.now();
@@ -140,8 +140,9 @@ export async function followReply(
     } catch (err) {
       if (signal.aborted) return 'aborted';
       if (err instanceof ApiError && !err.transient) {
-        // The reply is unknown or gone (404/410), or the session is: reload from history.
-        return err.status === 404 || err.status === 410 ? 'reset' : 'gave-up';
+        // The reply is unknown (404): reload from history. Any other refusal (the session is
+        // gone, another session's reply) ends the attempt.
+        return err.status === 404 ? 'reset' : 'gave-up';
       }
       res = null;
     }
