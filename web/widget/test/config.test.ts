@@ -2,6 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { normaliseConfig, originAllowed } from '../src/app/config';
 
 describe('normaliseConfig', () => {
+  it('reads the first-message delay, never negative, at most 10 s', () => {
+    expect(normaliseConfig({ min_first_message_delay_ms: 1500 }, 'x').minFirstMessageDelayMs).toBe(1500);
+    expect(normaliseConfig({}, 'x').minFirstMessageDelayMs).toBe(0);
+    expect(normaliseConfig({ min_first_message_delay_ms: -1 }, 'x').minFirstMessageDelayMs).toBe(0);
+    expect(normaliseConfig({ min_first_message_delay_ms: '900' }, 'x').minFirstMessageDelayMs).toBe(0);
+    expect(normaliseConfig({ min_first_message_delay_ms: 3_600_000 }, 'x').minFirstMessageDelayMs).toBe(10000);
+  });
+
   it('reads the "widget" layout', () => {
     const c = normaliseConfig(
       {

@@ -42,6 +42,9 @@ async function waitHealthy(url, proc, timeoutMs = 20000) {
   throw new Error(`chatproxy did not answer ${url} within ${timeoutMs} ms`);
 }
 
+/** Site "slow" refuses a first message sooner than this after its session was created. */
+export const SLOW_SITE_DELAY_MS = 1500;
+
 function sitesYaml({ shopOrigin, proxyOrigin, relayOrigin, webhook, secret }) {
   return `sites:
   - id: shop
@@ -52,6 +55,14 @@ function sitesYaml({ shopOrigin, proxyOrigin, relayOrigin, webhook, secret }) {
     abuse: {min_first_message_delay_ms: -1}
     limits: {session_per_minute: 1000, ip_per_minute: 10000, sessions_per_ip_per_hour: 10000, concurrent_streams_per_ip: 100}
     widget: {title: "E2E Shop", welcome: "Hi! Ask me anything.", suggestions: ["Shipping?", "Returns?"]}
+  - id: slow
+    name: E2E shop with the bot rule on
+    allowed_origins: ["${shopOrigin}", "${proxyOrigin}"]
+    n8n_webhook_url: "${webhook}"
+    signing: {algorithm: HS256, secret: "${secret}"}
+    abuse: {min_first_message_delay_ms: ${SLOW_SITE_DELAY_MS}}
+    limits: {session_per_minute: 1000, ip_per_minute: 10000, sessions_per_ip_per_hour: 10000, concurrent_streams_per_ip: 100}
+    widget: {title: "E2E Slow Shop", welcome: "Hi! Ask me anything.", suggestions: ["Shipping?", "Returns?"]}
 `;
 }
 

@@ -4,8 +4,8 @@
 // styles or scripts, or used innerHTML, the browser would block it and the tests would fail.
 import { createServer } from 'node:http';
 
-function page({ title, proxyOrigin, embedAttrs = '', twice = false }) {
-  const tag = `<script src="${proxyOrigin}/embed.js" data-site-id="shop"${embedAttrs} async></script>`;
+function page({ title, proxyOrigin, siteId = 'shop', embedAttrs = '', twice = false }) {
+  const tag = `<script src="${proxyOrigin}/embed.js" data-site-id="${siteId}"${embedAttrs} async></script>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -52,6 +52,8 @@ function pagesFor(proxyOrigin) {
     '/other': page({ title: 'Another product', proxyOrigin }),
     '/twice': page({ title: 'Embedded twice', proxyOrigin, twice: true }),
     '/checkout': page({ title: 'Checkout', proxyOrigin, embedAttrs: ' data-hide-on="/checkout"' }),
+    // Site "slow" has the bot rule on: no first message sooner than SLOW_SITE_DELAY_MS.
+    '/slow': page({ title: 'A shop with the bot rule on', proxyOrigin, siteId: 'slow' }),
   };
 }
 

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { echoAnswer } from '../fake-n8n.mjs';
 import { withBrowser } from '../lib/browser.mjs';
-import { WIDGET_DIR } from '../lib/env.mjs';
-import { LAUNCHER, openChat, recordStreaming, transcript, typeAndSend, waitAnswers } from '../lib/widget.mjs';
+import { SLOW_SITE_DELAY_MS, WIDGET_DIR } from '../lib/env.mjs';
+import { chatFrame, LAUNCHER, openChat, recordStreaming, transcript, typeAndSend, waitAnswers } from '../lib/widget.mjs';
 
 export const SCREENSHOTS = join(WIDGET_DIR, 'e2e/screenshots');
 
@@ -95,6 +95,54 @@ export const tests = [
         await page.waitForTimeout(800);
         assert.deepEqual(await transcript(again), [], 'the new conversation should stay empty after a reload');
       });
+    },
+  },
+  {
+    name: "a quick first message (Enter at once, or a suggestion chip) waits out the site's bot rule: shown as sending, never refused, answered",
+    async run(env) {
+      for (const how of ['enter', 'chip']) {
+        await withBrowser({}, async ({ context }) => {
+          const page = await context.newPage();
+          const refused = [];
+          context.on('response', (res) => {
+            if (res.url().includes('/api/') && res.status() === 429) refused.push(res.url());
+          });
+          await page.goto(`${env.shop.origin}/slow`);
+          await page.locator(LAUNCHER).click();
+          const frame = await chatFrame(page);
+          await frame.evaluate(() => {
+            // Every banner ever shown in the status region, however briefly, and every status the
+            // visitor's message goes through.
+            window.__banners = [];
+            window.__statuses = [];
+            const seen = () => {
+              for (const b of document.querySelectorAll('.cp-status-region .cp-banner')) window.__banners.push(b.textContent);
+              const status = document.querySelector('.cp-msg.cp-user')?.className.match(/cp-status-(\w+)/)?.[1];
+              if (status && window.__statuses.at(-1) !== status) window.__statuses.push(status);
+            };
+            new MutationObserver(seen).observe(document.body, { childList: true, subtree: true, characterData: true, attributes: true });
+          });
+          const question = how === 'enter' ? 'A question typed at once' : 'Shipping?';
+          const asked = env.fake.count(question);
+          if (how === 'enter') await typeAndSend(frame, question);
+          else await frame.locator('.cp-chip', { hasText: question }).click();
+          assert.equal(await waitAnswers(frame, 1), echoAnswer(question));
+          assert.deepEqual(refused, [], `${how}: the server refused a request with 429`);
+          assert.deepEqual(await frame.evaluate(() => window.__banners), [], `${how}: a banner was shown`);
+          const statuses = await frame.evaluate(() => window.__statuses);
+          const sending = statuses.indexOf('sending');
+          assert.ok(sending >= 0 && !statuses.slice(sending).includes('queued'), `${how}: the message went ${statuses.join(' → ')}`);
+          // The frame's own clock: when the session's answer arrived and the message left.
+          const [created, sent] = await frame.evaluate(() => {
+            const entries = performance.getEntriesByType('resource');
+            const at = (part, key) => entries.find((e) => e.name.includes(part))?.[key] ?? NaN;
+            return [at('/api/v1/session/create', 'responseEnd'), at('/api/v1/chat/message', 'startTime')];
+          });
+          assert.ok(sent - created >= SLOW_SITE_DELAY_MS, `${how}: sent ${sent - created} ms after the session was created`);
+          assert.equal(await frame.locator('.cp-note-error').count(), 0, `${how}: an error note was shown`);
+          assert.equal(env.fake.count(question), asked + 1, `${how}: the agent should get the message exactly once`);
+        });
+      }
     },
   },
 ];

@@ -10,6 +10,8 @@ export interface SiteConfig {
   maxMessageLength: number;
   allowRemoteImages: boolean;
   imageHosts: string[];
+  /** The server refuses a first message sent sooner than this after session creation (0 = no rule). */
+  minFirstMessageDelayMs: number;
   title: string;
   subtitle: string;
   primaryColor: string;
@@ -57,6 +59,7 @@ export function normaliseConfig(input: unknown, siteId: string): SiteConfig {
   }
   const suggestions = strings(look.suggestions).length > 0 ? strings(look.suggestions) : strings(raw.suggestions);
   const max = Number(raw.max_message_length);
+  const delay = raw.min_first_message_delay_ms;
   return {
     siteId: str(raw.site_id, siteId),
     name: str(raw.name),
@@ -65,6 +68,8 @@ export function normaliseConfig(input: unknown, siteId: string): SiteConfig {
     maxMessageLength: Number.isInteger(max) && max > 0 ? max : 4000,
     allowRemoteImages: raw.allow_remote_images === true,
     imageHosts: strings(raw.image_hosts),
+    // Bounded so a wrong config cannot hold messages for long.
+    minFirstMessageDelayMs: typeof delay === 'number' && delay > 0 ? Math.min(delay, 10000) : 0,
     title: str(look.title) || str(raw.name),
     subtitle: str(look.subtitle),
     primaryColor: safeColor(look.primary_color, '#4f46e5'),

@@ -24,6 +24,20 @@ export interface Env {
 
 const RESTORE_WAIT_MS = 1500;
 
+/** Resolves after ms (at once when ms <= 0), or as soon as signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
+}
+
 export class ChatController {
   readonly store: Store<ChatState>;
   private readonly api = new Api();
@@ -258,6 +272,9 @@ export class ChatController {
   private async post(clientMessageId: string, text: string, signal: AbortSignal, renew: boolean): Promise<Response> {
     if (!this.session) throw new ApiError(0, 'network', 'no session');
     await this.session.ensure();
+    // A visitor who types at once (or taps a suggestion) is not a bot: wait out the site's rule
+    // instead of being refused; the message shows as sending meanwhile.
+    await pause(this.session.sendDelay(this.s.config?.minFirstMessageDelayMs ?? 0), signal);
     this.session.setPending({ id: clientMessageId, text });
     try {
       return await this.api.sendMessage(
@@ -275,6 +292,14 @@ export class ChatController {
 
   private sendFailed(key: string, err: unknown): SendOutcome {
     if (this.replies.signal.aborted) return 'failed';
+    if (err instanceof ApiError && err.code === 'too_fast') {
+      // Still too soon after session creation (a clock apart, a session restored from another
+      // page): not the visitor's doing, so no banner; send again when the server allows.
+      this.setMessage(key, { status: 'sending' });
+      clearTimeout(this.retryTimer);
+      this.retryTimer = this.env.win.setTimeout(() => void this.outbox.flush(), Math.max(1, err.retryAfter) * 1000);
+      return 'retry';
+    }
     if (err instanceof ApiError && err.status === 429) {
       this.setMessage(key, { status: 'queued' });
       this.startRateWait(err.retryAfter || 5);

@@ -15,6 +15,8 @@ export interface StoredSession {
   token: string;
   expiresAt: string;
   visitorId: string;
+  /** When this page got the session (ms since the epoch; 0 when unknown): see SessionKeeper.sendDelay. */
+  createdAt?: number;
   /** The message whose reply was streaming when the page went away, to rejoin after a reload. */
   pending?: { id: string; text: string } | null;
 }
@@ -76,6 +78,7 @@ function parse(value: string | null | undefined): StoredSession | null {
       token: typeof v.token === 'string' ? v.token : '',
       expiresAt: typeof v.expiresAt === 'string' ? v.expiresAt : '',
       visitorId: v.visitorId,
+      createdAt: typeof v.createdAt === 'number' && Number.isFinite(v.createdAt) ? v.createdAt : 0,
       pending: v.pending && typeof v.pending.id === 'string' && typeof v.pending.text === 'string' ? v.pending : null,
     };
   } catch {

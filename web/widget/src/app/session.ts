@@ -1,9 +1,12 @@
 // The visitor's chat session: restores it from storage, creates a new one when there is
-// none (or the server says it is gone), keeps the visitor id across new conversations and
-// remembers the one message whose reply was in flight, so a reload can rejoin it.
+// none (or the server says it is gone), keeps the visitor id across new conversations,
+// remembers the one message whose reply was in flight, so a reload can rejoin it, and says how
+// long a send must wait for the site's bot rule (no first message right after session creation).
 
 import type { Api, SessionInfo } from './api';
 import type { SessionStore, StoredSession } from './persist';
+
+const SEND_DELAY_MARGIN_MS = 25;
 
 function expired(rec: StoredSession): boolean {
   const at = Date.parse(rec.expiresAt);
@@ -19,6 +22,7 @@ export class SessionKeeper {
     private readonly store: SessionStore,
     private readonly siteId: string,
     private readonly pageUrl: () => string,
+    private readonly now: () => number = Date.now,
   ) {
     this.current = store.load();
     if (this.current && !expired(this.current)) api.setToken(this.current.token);
@@ -48,6 +52,18 @@ export class SessionKeeper {
     this.save(visitorId ? { sessionId: '', token: '', expiresAt: '', visitorId, pending: null } : null);
   }
 
+  /**
+   * Milliseconds a message must wait before it is sent: the server refuses (429 too_fast) a
+   * message sooner than `minDelayMs` after it created the session. The session was created
+   * before its answer reached us, so counting from that answer is always late enough; the
+   * margin covers the server rounding its clock.
+   */
+  sendDelay(minDelayMs: number): number {
+    const created = this.current?.createdAt ?? 0;
+    if (minDelayMs <= 0 || !created) return 0;
+    return Math.max(0, created + minDelayMs + SEND_DELAY_MARGIN_MS - this.now());
+  }
+
   setPending(pending: StoredSession['pending']): void {
     if (this.current) this.save({ ...this.current, pending });
   }
@@ -64,6 +80,7 @@ export class SessionKeeper {
       token: info.token,
       expiresAt: info.expires_at,
       visitorId: info.visitor_id || visitorId || '',
+      createdAt: this.now(),
       pending: null,
     };
     this.api.setToken(rec.token);
