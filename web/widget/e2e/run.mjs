@@ -7,6 +7,7 @@ import { startEnv } from './lib/env.mjs';
 import { SCREENSHOTS, tests as chat } from './scenarios/chat.mjs';
 import { tests as resilience } from './scenarios/resilience.mjs';
 import { tests as security } from './scenarios/security.mjs';
+import { tests as seed } from './scenarios/seed.mjs';
 import { tests as storage } from './scenarios/storage.mjs';
 import { tests as ui } from './scenarios/ui.mjs';
 
@@ -29,7 +30,7 @@ async function main() {
   }
   mkdirSync(SCREENSHOTS, { recursive: true });
   const filter = process.argv[2] ?? '';
-  const all = [...chat, ...resilience, ...storage, ...security, ...ui].filter((t) => t.name.includes(filter));
+  const all = [...chat, ...seed, ...resilience, ...storage, ...security, ...ui].filter((t) => t.name.includes(filter));
   const env = await startEnv();
   let passed = 0;
   let failed = 0;
