@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/chatproxy/chatproxy/internal/cli.Version=$(VERSIO
 WIDGET := web/widget
 FUZZTIME ?= 10s
 
-.PHONY: all build build-go widget run test test-go test-widget test-e2e vet fmt-check fuzz bench soak rolling clean
+.PHONY: all build build-go widget run test test-go test-widget test-e2e vet fmt-check tidy-check fuzz bench soak rolling clean
 
 all: build
 
@@ -30,11 +30,16 @@ run: build
 	./bin/chatproxy serve
 
 ## test: everything CI runs
-test: fmt-check vet build test-go test-widget test-e2e
+test: fmt-check tidy-check vet build test-go test-widget test-e2e
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# go.mod and go.sum must be what `go mod tidy` makes of them (direct dependencies not marked
+# indirect, nothing missing or unused).
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 vet:
 	$(GO) vet ./...
