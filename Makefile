@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/chatproxy/chatproxy/internal/cli.Version=$(VERSIO
 WIDGET := web/widget
 FUZZTIME ?= 10s
 
-.PHONY: all build build-go widget run test test-go test-widget test-e2e vet fmt-check tidy-check fuzz bench soak rolling clean
+.PHONY: all build build-go widget run test test-go test-widget test-e2e vet fmt-check tidy-check tree-snapshot tree-check fuzz bench soak rolling clean
 
 all: build
 
@@ -19,18 +19,29 @@ build-go:
 widget: $(WIDGET)/node_modules/.package-lock.json
 	cd $(WIDGET) && npm run build
 
-# npm ci first; the registry reachable here lists only some of rollup's optional platform
-# packages, which makes npm ci refuse the lockfile, so fall back to npm install (which still
-# installs the locked versions).
+# npm ci installs exactly the lockfile, which lists every platform package of rollup and
+# esbuild. A registry mirror that lacks some of them makes npm ci refuse the lockfile; the
+# fallback then installs the locked versions with --no-save, which leaves package-lock.json as
+# committed (a plain npm install would rewrite it and dirty the clone).
 $(WIDGET)/node_modules/.package-lock.json: $(WIDGET)/package-lock.json
-	cd $(WIDGET) && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	cd $(WIDGET) && (npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund)
 
 ## run: build everything and start the demo (no configuration needed)
 run: build
 	./bin/chatproxy serve
 
 ## test: everything CI runs
-test: fmt-check tidy-check vet build test-go test-widget test-e2e
+test: tree-snapshot fmt-check tidy-check vet build test-go test-widget test-e2e tree-check
+
+# tree-snapshot and tree-check bracket `make test`: building and testing must not change any
+# file git tracks (or leave new untracked ones), so a fresh clone stays clean after the run.
+TREE_BEFORE := bin/.tree-before
+tree-snapshot:
+	@mkdir -p bin && .ci/tree-state > $(TREE_BEFORE)
+
+tree-check:
+	@.ci/tree-state | diff -u $(TREE_BEFORE) - >/dev/null || { \
+	  echo "building or testing changed the working tree:"; .ci/tree-state | diff $(TREE_BEFORE) - | grep '^>' ; exit 1; }
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
