@@ -14,10 +14,9 @@ var dist embed.FS
 
 // Paths inside FS that the server maps to URLs.
 const (
-	LoaderPath     = "embed.js"          // GET /embed.js
-	WidgetIndex    = "widget/index.html" // GET /widget/
-	WidgetAssetDir = "widget/assets"     // GET /widget/assets/*
-	DemoIndex      = "demo/index.html"   // GET /
+	LoaderPath  = "embed.js"          // GET /embed.js
+	WidgetIndex = "widget/index.html" // GET /widget/
+	DemoIndex   = "demo/index.html"   // GET /
 )
 
 // FS returns the build output rooted at dist: embed.js, widget/…, demo/….

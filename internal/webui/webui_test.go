@@ -21,12 +21,12 @@ func TestBuiltMatchesWidgetIndex(t *testing.T) {
 	}
 }
 
-// When a build is present, the pages must keep the CSP promises the server relies on:
-// no inline scripts or styles, assets only under /widget/assets/.
+// The built pages must keep the CSP promises the server relies on: no inline scripts or
+// styles, and every asset they load is embedded. Without a build there is nothing to check,
+// which is a failure: `make test` builds the widget first, and so must anyone running this.
 func TestBuiltPagesHaveNoInlineCode(t *testing.T) {
 	if !Built() {
-		t.Log("no widget build in dist/: run `npm run build` in web/widget to check the pages")
-		return
+		t.Fatal("no widget build in dist/: run `make build` (or `npm run build` in web/widget) first")
 	}
 	for _, page := range []string{WidgetIndex, DemoIndex} {
 		b, err := fs.ReadFile(FS(), page)
@@ -43,8 +43,32 @@ func TestBuiltPagesHaveNoInlineCode(t *testing.T) {
 				t.Errorf("%s has an inline script", page)
 			}
 		}
+		refs := assetRefs(html)
+		if len(refs) == 0 {
+			t.Errorf("%s loads no same-origin asset: the check below would prove nothing", page)
+		}
+		for _, ref := range refs {
+			if _, err := fs.Stat(FS(), ref); err != nil {
+				t.Errorf("%s loads /%s, which is not embedded: %v", page, ref, err)
+			}
+		}
 	}
 	if _, err := fs.Stat(FS(), LoaderPath); err != nil {
 		t.Errorf("embed.js missing from a built dist: %v", err)
 	}
+}
+
+// assetRefs lists the same-origin paths (without the leading slash) that a page's src= and
+// href= attributes point to.
+func assetRefs(html string) []string {
+	var refs []string
+	for _, attr := range []string{` src="/`, ` href="/`} {
+		for _, rest := range strings.Split(html, attr)[1:] {
+			ref, _, _ := strings.Cut(rest, `"`)
+			if ref != "" && !strings.HasPrefix(ref, "/") { // "//host" is another origin
+				refs = append(refs, ref)
+			}
+		}
+	}
+	return refs
 }
