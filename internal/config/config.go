@@ -29,8 +29,9 @@ type Config struct {
 	AllowPrivateUpstream bool           // CHATPROXY_ALLOW_PRIVATE_UPSTREAM
 
 	SessionIdle time.Duration // CHATPROXY_SESSION_IDLE
-	// SessionKeyRotation: how often session-token signing keys rotate (0 = never).
-	// CHATPROXY_SESSION_KEY_ROTATION.
+	// SessionKeyRotation: how often session-token signing keys rotate (default 30 days; 0 =
+	// never). A replaced key keeps verifying for SessionMaxAge plus a few minutes, so no
+	// visitor loses a session. CHATPROXY_SESSION_KEY_ROTATION.
 	SessionKeyRotation time.Duration
 	SessionMaxAge      time.Duration // CHATPROXY_SESSION_MAX_AGE
 	ShutdownTimeout    time.Duration // CHATPROXY_SHUTDOWN_TIMEOUT: how long running replies may finish
@@ -165,6 +166,7 @@ func Default() Config {
 		LogLevel:           "info",
 		SessionIdle:        24 * time.Hour,
 		SessionMaxAge:      30 * 24 * time.Hour,
+		SessionKeyRotation: 30 * 24 * time.Hour,
 		ShutdownTimeout:    25 * time.Second,
 		Heartbeat:          15 * time.Second,
 		StreamWriteTimeout: 10 * time.Second,

@@ -215,3 +215,25 @@ func TestEnsureSecretsPersistsOnce(t *testing.T) {
 		t.Fatalf("postgres without secrets: %v", err)
 	}
 }
+
+// Session-token keys rotate every 30 days unless CHATPROXY_SESSION_KEY_ROTATION says otherwise
+// (docs/security-keys.md); 0 or off turns rotation off.
+func TestSessionKeyRotationDefault(t *testing.T) {
+	if got := Default().SessionKeyRotation; got != 30*24*time.Hour {
+		t.Fatalf("Default().SessionKeyRotation = %s, want 720h", got)
+	}
+	base := map[string]string{"N8N_WEBHOOK_URL": "https://n8n.example.com/webhook/x", "ALLOWED_ORIGINS": "https://shop.com", "SESSION_SECRET_KEY": secret32}
+	for value, want := range map[string]time.Duration{"": 30 * 24 * time.Hour, "0": 0, "off": 0, "168h": 7 * 24 * time.Hour} {
+		vars := map[string]string{"CHATPROXY_SESSION_KEY_ROTATION": value}
+		for k, v := range base {
+			vars[k] = v
+		}
+		c, err := Load(env(vars))
+		if err != nil {
+			t.Fatalf("%q: %v", value, err)
+		}
+		if c.SessionKeyRotation != want {
+			t.Errorf("CHATPROXY_SESSION_KEY_ROTATION=%q: rotation every %s, want %s", value, c.SessionKeyRotation, want)
+		}
+	}
+}

@@ -23,10 +23,9 @@ import (
 // Purpose names the session-token keys in the store's keyring table.
 const Purpose = "session-token"
 
-// Defaults for Options.
+// Defaults for Options. How often keys rotate is a setting, declared with its default in
+// internal/config (CHATPROXY_SESSION_KEY_ROTATION).
 const (
-	// DefaultRotateEvery is the suggested age of the primary key before it is replaced.
-	DefaultRotateEvery = 30 * 24 * time.Hour
 	// DefaultRefreshInterval bounds how long a replica keeps signing with a key another replica
 	// (or the CLI) has replaced.
 	DefaultRefreshInterval = time.Minute
