@@ -69,6 +69,16 @@ func NewLogger(c config.Config, w *os.File) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
+// FieldKeyring parses CHATPROXY_ENCRYPTION_KEYS, the keys that seal personal data at rest. The
+// server and every command read it here, so they accept and refuse the same values.
+func FieldKeyring(c config.Config) (*crypto.Keyring, error) {
+	keyring, err := crypto.ParseKeyring(c.EncryptionKeys)
+	if err != nil {
+		return nil, &config.Error{Setting: "CHATPROXY_ENCRYPTION_KEYS", Problem: err.Error()}
+	}
+	return keyring, nil
+}
+
 // OpenStore opens the configured engine with the field cipher (it does not migrate).
 func OpenStore(ctx context.Context, c config.Config, cipher store.Cipher) (store.Store, error) {
 	if c.DatabaseURL != "" {
@@ -97,9 +107,9 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 			a.Close()
 		}
 	}()
-	keyring, err := crypto.ParseKeyring(c.EncryptionKeys)
+	keyring, err := FieldKeyring(c)
 	if err != nil {
-		return nil, &config.Error{Setting: "CHATPROXY_ENCRYPTION_KEYS", Problem: err.Error()}
+		return nil, err
 	}
 	if a.Store, err = OpenStore(ctx, c, keyring); err != nil {
 		return nil, err
@@ -134,7 +144,9 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 
 	buf := a.newReplyBuffer()
 	a.closers = append(a.closers, func() { _ = buf.Close() })
-	a.Upstream = upstream.NewClient(a.upstreamOptions())
+	if a.Upstream, err = upstream.NewClient(UpstreamOptions(c)); err != nil {
+		return nil, err
+	}
 	a.closers = append(a.closers, a.Upstream.Close)
 
 	chatOpts := chat.Options{
@@ -169,15 +181,18 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	return a, nil
 }
 
-func (a *App) upstreamOptions() upstream.Options {
-	u := a.Config.Upstream
+// UpstreamOptions are the n8n client's bounds, all from the configuration (the client has no
+// defaults of its own), plus the demo agent's in-process transport in demo mode.
+func UpstreamOptions(c config.Config) upstream.Options {
+	u := c.Upstream
 	o := upstream.Options{
-		DialTimeout: u.Dial, FirstByteTimeout: u.FirstByte, IdleTimeout: u.Idle, TotalTimeout: u.Total,
-		MaxResponseBytes: u.MaxBytes, AllowPrivateUntrusted: a.Config.AllowPrivateUpstream,
-		MaxConcurrentPerSite: u.MaxConcurrent, BreakerFailures: u.BreakerFailures, BreakerOpenFor: u.BreakerOpenFor,
+		DialTimeout: u.Dial, TLSTimeout: u.TLSHandshake, FirstByteTimeout: u.FirstByte, IdleTimeout: u.Idle,
+		TotalTimeout: u.Total, MaxResponseBytes: u.MaxBytes, MaxRequestBytes: u.MaxRequestBytes,
+		AllowPrivateUntrusted: c.AllowPrivateUpstream, MaxConcurrentPerSite: u.MaxConcurrent,
+		ConcurrencyWait: u.ConcurrencyWait, BreakerFailures: u.BreakerFailures, BreakerOpenFor: u.BreakerOpenFor,
 		H2C: u.H2C,
 	}
-	if a.Config.Demo {
+	if c.Demo {
 		o.WrapTransport = func(next http.RoundTripper) http.RoundTripper {
 			return demoagent.Transport{Host: config.DemoAgentHost, Agent: demoagent.Agent{Delay: 40 * time.Millisecond}, Next: next}
 		}

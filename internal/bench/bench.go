@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/n8ntest"
 )
 
@@ -28,7 +29,7 @@ const (
 )
 
 // defaultUpstreamCap is chatproxy's default CHATPROXY_UPSTREAM_MAX_CONCURRENT.
-const defaultUpstreamCap = 64
+var defaultUpstreamCap = config.Default().Upstream.MaxConcurrent
 
 // Options are one benchmark invocation.
 type Options struct {

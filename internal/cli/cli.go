@@ -14,7 +14,6 @@ import (
 
 	"github.com/chatproxy/chatproxy/internal/app"
 	"github.com/chatproxy/chatproxy/internal/config"
-	"github.com/chatproxy/chatproxy/internal/crypto"
 )
 
 // Version is set at build time with -ldflags "-X github.com/chatproxy/chatproxy/internal/cli.Version=…".
@@ -118,9 +117,9 @@ func migrate(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	keyring, err := crypto.ParseKeyring(c.EncryptionKeys)
+	keyring, err := app.FieldKeyring(c)
 	if err != nil {
-		return &config.Error{Setting: "CHATPROXY_ENCRYPTION_KEYS", Problem: err.Error()}
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()

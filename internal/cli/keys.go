@@ -70,9 +70,9 @@ func openKeyTools(ctx context.Context) (*keyTools, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields, err := crypto.ParseKeyring(c.EncryptionKeys)
+	fields, err := app.FieldKeyring(c)
 	if err != nil {
-		return nil, &config.Error{Setting: "CHATPROXY_ENCRYPTION_KEYS", Problem: err.Error()}
+		return nil, err
 	}
 	st, err := app.OpenStore(ctx, c, fields)
 	if err != nil {

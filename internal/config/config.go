@@ -56,15 +56,22 @@ type Config struct {
 	Warnings []string
 }
 
-// UpstreamTimeouts bound every call to n8n.
+// UpstreamTimeouts bound every call to n8n. The upstream client has no defaults of its own:
+// these are the only ones.
 type UpstreamTimeouts struct {
 	Dial      time.Duration // CHATPROXY_UPSTREAM_DIAL_TIMEOUT
 	FirstByte time.Duration // CHATPROXY_UPSTREAM_FIRST_BYTE_TIMEOUT
 	Idle      time.Duration // CHATPROXY_UPSTREAM_IDLE_TIMEOUT (gap between chunks)
 	Total     time.Duration // CHATPROXY_UPSTREAM_TOTAL_TIMEOUT
 	MaxBytes  int64         // CHATPROXY_UPSTREAM_MAX_BYTES
+	// TLSHandshake bounds the TLS handshake of each connection (no variable).
+	TLSHandshake time.Duration
+	// MaxRequestBytes caps the body sent to n8n; the oldest history is dropped to fit (no variable).
+	MaxRequestBytes int
 	// MaxConcurrent caps n8n calls in flight per site (CHATPROXY_UPSTREAM_MAX_CONCURRENT).
 	MaxConcurrent int
+	// ConcurrencyWait is how long a call waits for a free slot before upstream_busy (no variable).
+	ConcurrencyWait time.Duration
 	// BreakerFailures consecutive failures open a site's circuit breaker for BreakerOpenFor
 	// (CHATPROXY_UPSTREAM_BREAKER_FAILURES, CHATPROXY_UPSTREAM_BREAKER_OPEN_FOR).
 	BreakerFailures int
@@ -180,7 +187,10 @@ func Default() Config {
 			Total:     120 * time.Second,
 			MaxBytes:  1 << 20,
 
+			TLSHandshake:    5 * time.Second,
+			MaxRequestBytes: 256 << 10,
 			MaxConcurrent:   64,
+			ConcurrencyWait: 2 * time.Second,
 			BreakerFailures: 5,
 			BreakerOpenFor:  30 * time.Second,
 		},

@@ -85,6 +85,18 @@ func (c Config) validate() error {
 	if len(c.SessionSecret) > 0 && len(c.SessionSecret) < 32 {
 		return settingErr("SESSION_SECRET_KEY", "must be at least 32 characters")
 	}
+	for _, n := range []struct {
+		setting string
+		value   int64
+	}{
+		{"CHATPROXY_UPSTREAM_MAX_BYTES", c.Upstream.MaxBytes},
+		{"CHATPROXY_UPSTREAM_MAX_CONCURRENT", int64(c.Upstream.MaxConcurrent)},
+		{"CHATPROXY_UPSTREAM_BREAKER_FAILURES", int64(c.Upstream.BreakerFailures)},
+	} {
+		if n.value < 1 {
+			return settingErr(n.setting, "must be at least 1")
+		}
+	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return settingErr("CHATPROXY_PUBLIC_URL", "must be an http(s) URL like https://chat.example.com")

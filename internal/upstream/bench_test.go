@@ -1,6 +1,8 @@
 package upstream_test
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/chatproxy/chatproxy/internal/n8ntest"
@@ -11,8 +13,11 @@ import (
 func BenchmarkCallStream(b *testing.B) {
 	fake := n8ntest.NewServer(n8ntest.WithoutRecording())
 	defer fake.Close()
-	signer, _ := upstream.NewHS256Signer("k", testSecret, "chatproxy", 0)
-	c := upstream.NewClient(upstream.Options{MaxConcurrentPerSite: 1024})
+	signer, _ := upstream.NewHS256Signer("k", testSecret, "chatproxy", 30*time.Second)
+	c, err := upstream.NewClient(withBase(upstream.Options{MaxConcurrentPerSite: 1024}))
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer c.Close()
 	target := trustedTarget(fake.URLFor(n8ntest.ScenarioStream))
 	target.Signer = signer

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -18,15 +19,17 @@ import (
 // maxRetries bounds replays of requests that certainly never left this host.
 const maxRetries = 2
 
-// Options configures a Client. Zero values take the defaults in parentheses.
+// Options configures a Client. It has no defaults of its own: every bound is required and
+// comes from the configuration (internal/config declares the defaults, once), so the client
+// cannot drift from what the operator was told.
 type Options struct {
-	DialTimeout      time.Duration // (3 s) TCP connect, per attempt
-	TLSTimeout       time.Duration // (5 s) TLS handshake
-	FirstByteTimeout time.Duration // (30 s) from the start of the call to the first body byte
-	IdleTimeout      time.Duration // (30 s) longest gap between two reads of the body
-	TotalTimeout     time.Duration // (120 s) the whole call, retries included
-	MaxResponseBytes int64         // (1 MiB) larger answers fail with CodeBadResponse
-	MaxRequestBytes  int           // (256 KiB) body cap; the oldest history is dropped to fit
+	DialTimeout      time.Duration // TCP connect, per attempt
+	TLSTimeout       time.Duration // TLS handshake
+	FirstByteTimeout time.Duration // from the start of the call to the first body byte
+	IdleTimeout      time.Duration // longest gap between two reads of the body
+	TotalTimeout     time.Duration // the whole call, retries included
+	MaxResponseBytes int64         // larger answers fail with CodeBadResponse
+	MaxRequestBytes  int           // body cap; the oldest history is dropped to fit
 
 	// AllowPrivateUntrusted lets untrusted targets reach private and loopback addresses
 	// (development only). https is still required.
@@ -37,11 +40,11 @@ type Options struct {
 	// targets then must speak HTTP/2 too (no HTTP/1.1 fallback); untrusted ones are unaffected.
 	H2C bool
 
-	MaxConcurrentPerSite int           // (64) calls in flight per site
-	ConcurrencyWait      time.Duration // (2 s) wait for a free slot before CodeBusy
+	MaxConcurrentPerSite int           // calls in flight per site
+	ConcurrencyWait      time.Duration // wait for a free slot before CodeBusy; 0 = do not wait
 
-	BreakerFailures int           // (5) consecutive failures that open a site's breaker
-	BreakerOpenFor  time.Duration // (30 s) how long it stays open before one probe
+	BreakerFailures int           // consecutive failures that open a site's breaker
+	BreakerOpenFor  time.Duration // how long it stays open before one probe
 
 	// RootCAs overrides the system roots for upstream TLS (private CA, tests).
 	RootCAs *x509.CertPool
@@ -56,35 +59,28 @@ type Options struct {
 	Now func() time.Time
 }
 
-func (o Options) withDefaults() Options {
-	setDur := func(d *time.Duration, def time.Duration) {
-		if *d <= 0 {
-			*d = def
+// check names every required bound that is not positive.
+func (o Options) check() error {
+	var missing []string
+	for _, b := range []struct {
+		name string
+		ok   bool
+	}{
+		{"DialTimeout", o.DialTimeout > 0}, {"TLSTimeout", o.TLSTimeout > 0},
+		{"FirstByteTimeout", o.FirstByteTimeout > 0}, {"IdleTimeout", o.IdleTimeout > 0},
+		{"TotalTimeout", o.TotalTimeout > 0}, {"MaxResponseBytes", o.MaxResponseBytes > 0},
+		{"MaxRequestBytes", o.MaxRequestBytes > 0}, {"MaxConcurrentPerSite", o.MaxConcurrentPerSite > 0},
+		{"ConcurrencyWait", o.ConcurrencyWait >= 0}, {"BreakerFailures", o.BreakerFailures > 0},
+		{"BreakerOpenFor", o.BreakerOpenFor > 0},
+	} {
+		if !b.ok {
+			missing = append(missing, b.name)
 		}
 	}
-	setDur(&o.DialTimeout, 3*time.Second)
-	setDur(&o.TLSTimeout, 5*time.Second)
-	setDur(&o.FirstByteTimeout, 30*time.Second)
-	setDur(&o.IdleTimeout, 30*time.Second)
-	setDur(&o.TotalTimeout, 120*time.Second)
-	setDur(&o.ConcurrencyWait, 2*time.Second)
-	setDur(&o.BreakerOpenFor, 30*time.Second)
-	if o.MaxResponseBytes <= 0 {
-		o.MaxResponseBytes = 1 << 20
+	if len(missing) > 0 {
+		return fmt.Errorf("upstream: options must be positive (pass the configuration's values): %s", strings.Join(missing, ", "))
 	}
-	if o.MaxRequestBytes <= 0 {
-		o.MaxRequestBytes = 256 << 10
-	}
-	if o.MaxConcurrentPerSite <= 0 {
-		o.MaxConcurrentPerSite = 64
-	}
-	if o.BreakerFailures <= 0 {
-		o.BreakerFailures = 5
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	return o
+	return nil
 }
 
 // Client calls n8n webhooks. One Client serves every site; it is safe for concurrent use.
@@ -98,9 +94,14 @@ type Client struct {
 }
 
 // NewClient builds a Client with pooled transports: one for trusted targets and one, guarded
-// against private addresses, for untrusted ones.
-func NewClient(opts Options) *Client {
-	opts = opts.withDefaults()
+// against private addresses, for untrusted ones. It fails when a bound of opts is missing.
+func NewClient(opts Options) (*Client, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	c := &Client{
 		opts:  opts,
 		sites: &siteGuards{opts: opts, sites: make(map[string]*siteGuard)},
@@ -113,7 +114,7 @@ func NewClient(opts Options) *Client {
 	if opts.Transport != nil {
 		c.trusted = newHTTPClient(opts.Transport)
 		c.untrusted = c.trusted
-		return c
+		return c, nil
 	}
 	trusted := newTransport(opts, false, opts.H2C)
 	untrusted := newTransport(opts, !opts.AllowPrivateUntrusted, false)
@@ -123,7 +124,7 @@ func NewClient(opts Options) *Client {
 		trustedRT = opts.WrapTransport(trusted)
 	}
 	c.trusted, c.untrusted = newHTTPClient(trustedRT), newHTTPClient(untrusted)
-	return c
+	return c, nil
 }
 
 // Close releases idle upstream connections.

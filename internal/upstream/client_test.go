@@ -21,7 +21,10 @@ func newFake(t *testing.T, opts ...n8ntest.Option) *n8ntest.Server {
 
 func newClient(t *testing.T, opts upstream.Options) *upstream.Client {
 	t.Helper()
-	c := upstream.NewClient(opts)
+	c, err := upstream.NewClient(withBase(opts))
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(c.Close)
 	return c
 }
@@ -181,7 +184,7 @@ func TestCallCallerCancellation(t *testing.T) {
 func TestCallForwardsHeadersAndBody(t *testing.T) {
 	t.Parallel()
 	fake := newFake(t, n8ntest.WithHS256(testSecret))
-	signer, _ := upstream.NewHS256Signer("k1", testSecret, "chatproxy", 0)
+	signer, _ := upstream.NewHS256Signer("k1", testSecret, "chatproxy", 30*time.Second)
 	c := newClient(t, upstream.Options{})
 	for _, format := range []upstream.Format{upstream.FormatChatTrigger, upstream.FormatWebhook} {
 		target := trustedTarget(fake.URLFor(n8ntest.ScenarioEcho))
@@ -217,9 +220,9 @@ func TestCallJWTRejected(t *testing.T) {
 	t.Parallel()
 	key := newES256Key(t)
 	fake := newFake(t, n8ntest.WithES256(&key.PublicKey))
-	good, _ := upstream.NewES256Signer("k", key, "chatproxy", 0)
-	otherKey, _ := upstream.NewES256Signer("k", newES256Key(t), "chatproxy", 0)
-	hmac, _ := upstream.NewHS256Signer("k", testSecret, "chatproxy", 0)
+	good, _ := upstream.NewES256Signer("k", key, "chatproxy", 30*time.Second)
+	otherKey, _ := upstream.NewES256Signer("k", newES256Key(t), "chatproxy", 30*time.Second)
+	hmac, _ := upstream.NewHS256Signer("k", testSecret, "chatproxy", 30*time.Second)
 	c := newClient(t, upstream.Options{})
 	for _, tc := range []struct {
 		name   string

@@ -17,7 +17,6 @@ import (
 const TokenType = "n8n-webhook+jwt"
 
 const (
-	defaultTokenTTL = 30 * time.Second
 	// maxTokenTTL bounds replay: n8n checks exp but keeps no jti list.
 	maxTokenTTL     = 60 * time.Second
 	minHMACKeyBytes = 32
@@ -74,7 +73,7 @@ func (c Claims) GetAudience() (jwt.ClaimStrings, error) { return jwt.ClaimString
 func Audience(siteID string) string { return "n8n:" + siteID }
 
 // NewHS256Signer returns a signer using a shared secret of at least 32 random bytes
-// (RFC 8725 §3.5: never a human-chosen passphrase). ttl 0 means 30 s.
+// (RFC 8725 §3.5: never a human-chosen passphrase). ttl is the site's signing.ttl (1–60 s).
 func NewHS256Signer(kid string, secret []byte, issuer string, ttl time.Duration) (*Signer, error) {
 	if len(secret) < minHMACKeyBytes {
 		return nil, fmt.Errorf("HS256 secret must be at least %d bytes", minHMACKeyBytes)
@@ -88,7 +87,7 @@ func NewHS256Signer(kid string, secret []byte, issuer string, ttl time.Duration)
 }
 
 // NewES256Signer returns a signer using a P-256 private key; n8n's credential holds the public key.
-// ttl 0 means 30 s.
+// ttl is the site's signing.ttl (1–60 s).
 func NewES256Signer(kid string, key *ecdsa.PrivateKey, issuer string, ttl time.Duration) (*Signer, error) {
 	if key == nil || key.Curve != elliptic.P256() {
 		return nil, errors.New("ES256 needs a P-256 private key")
@@ -114,8 +113,6 @@ func ParseES256PrivateKeyPEM(pemBytes []byte) (*ecdsa.PrivateKey, error) {
 
 func checkTTL(ttl time.Duration) (time.Duration, error) {
 	switch {
-	case ttl == 0:
-		return defaultTokenTTL, nil
 	case ttl < time.Second:
 		return 0, errors.New("token TTL must be at least 1s")
 	case ttl > maxTokenTTL:

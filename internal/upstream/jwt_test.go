@@ -55,7 +55,7 @@ func decodeSegment(t *testing.T, token string, i int) map[string]any {
 
 func TestSignGoldenClaims(t *testing.T) {
 	t.Parallel()
-	es, err := upstream.NewES256Signer("k-es", newES256Key(t), "chatproxy", 0)
+	es, err := upstream.NewES256Signer("k-es", newES256Key(t), "chatproxy", 30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +99,8 @@ func mapsEqual(a, b map[string]any) bool {
 func TestSignVerifiesWithPinnedAlgorithm(t *testing.T) {
 	t.Parallel()
 	key := newES256Key(t)
-	es, _ := upstream.NewES256Signer("k1", key, "chatproxy", 0)
-	hs, _ := upstream.NewHS256Signer("k2", testSecret, "chatproxy", 0)
+	es, _ := upstream.NewES256Signer("k1", key, "chatproxy", 30*time.Second)
+	hs, _ := upstream.NewHS256Signer("k2", testSecret, "chatproxy", 30*time.Second)
 	cases := []struct {
 		signer *upstream.Signer
 		alg    string
@@ -142,7 +142,7 @@ func TestSignVerifiesWithPinnedAlgorithm(t *testing.T) {
 
 func TestSignerRejectsBadConfig(t *testing.T) {
 	t.Parallel()
-	if _, err := upstream.NewHS256Signer("k", testSecret[:31], "i", 0); err == nil {
+	if _, err := upstream.NewHS256Signer("k", testSecret[:31], "i", 30*time.Second); err == nil {
 		t.Error("31-byte HS256 secret accepted")
 	}
 	if _, err := upstream.NewHS256Signer("k", testSecret, "i", 61*time.Second); err == nil {
@@ -152,11 +152,14 @@ func TestSignerRejectsBadConfig(t *testing.T) {
 		t.Error("2 min TTL accepted")
 	}
 	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if _, err := upstream.NewES256Signer("k", p384, "i", 0); err == nil {
+	if _, err := upstream.NewES256Signer("k", p384, "i", 30*time.Second); err == nil {
 		t.Error("P-384 key accepted for ES256")
 	}
-	if _, err := upstream.NewES256Signer("k", nil, "i", 0); err == nil {
+	if _, err := upstream.NewES256Signer("k", nil, "i", 30*time.Second); err == nil {
 		t.Error("nil key accepted")
+	}
+	if _, err := upstream.NewHS256Signer("k", testSecret, "i", 0); err == nil {
+		t.Error("zero TTL accepted: the site's signing.ttl (default in internal/config) must be passed")
 	}
 	if s, err := upstream.NewHS256Signer("k", testSecret, "i", 60*time.Second); err != nil || s.TTL() != 60*time.Second {
 		t.Errorf("60 s TTL: %v", err)
@@ -189,7 +192,7 @@ func TestParseES256PrivateKeyPEM(t *testing.T) {
 // TestPublicJWK rebuilds the public key from the published JWK and verifies a token with it.
 func TestPublicJWK(t *testing.T) {
 	t.Parallel()
-	es, _ := upstream.NewES256Signer("kid-7", newES256Key(t), "chatproxy", 0)
+	es, _ := upstream.NewES256Signer("kid-7", newES256Key(t), "chatproxy", 30*time.Second)
 	jwk, ok := es.PublicJWK()
 	if !ok {
 		t.Fatal("no JWK for ES256")
@@ -212,7 +215,7 @@ func TestPublicJWK(t *testing.T) {
 	if _, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return pub, nil }, jwt.WithValidMethods([]string{"ES256"})); err != nil {
 		t.Fatalf("token does not verify with the published JWK: %v", err)
 	}
-	hs, _ := upstream.NewHS256Signer("k", testSecret, "chatproxy", 0)
+	hs, _ := upstream.NewHS256Signer("k", testSecret, "chatproxy", 30*time.Second)
 	if _, ok := hs.PublicJWK(); ok {
 		t.Fatal("HS256 signer published a key")
 	}
