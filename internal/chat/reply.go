@@ -46,7 +46,8 @@ func (r *reply) run(history []store.Message) {
 	if code != "" {
 		r.emit(stream.Event{Type: stream.TypeError, Code: code, Content: friendly(code), MessageID: replyID})
 		s.o.Metrics.Errors.WithLabelValues(code).Inc()
-		s.o.Log.Warn("reply failed", "site", in.Site.ID, "session", in.Session.ID, "message", replyID, "code", code, "err", err)
+		// The class, never err itself: network errors name n8n's host and port (docs/security.md).
+		s.o.Log.Warn("reply failed", "site", in.Site.ID, "session", in.Session.ID, "message", replyID, "code", code, "class", upstream.ErrorClass(err))
 	}
 	total := time.Since(r.started)
 	s.o.Metrics.UpstreamTotal.WithLabelValues(in.Site.ID).Observe(total.Seconds())

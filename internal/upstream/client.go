@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -182,7 +181,7 @@ func (c *Client) route(t Target) (*http.Client, *Error) {
 		return c.trusted, nil
 	}
 	if u.Scheme != "https" {
-		return nil, NewError(CodeUnreachable, false, errors.New("untrusted webhook URLs must use https"))
+		return nil, NewError(CodeUnreachable, false, errUntrustedHTTP)
 	}
 	return c.untrusted, nil
 }
@@ -192,12 +191,12 @@ func (c *Client) encode(t Target, req Request) (body []byte, token string, e *Er
 	if t.Signer != nil {
 		var err error
 		if token, _, err = t.Signer.Sign(req, now); err != nil {
-			return nil, "", NewError(CodeBadRequest, false, err)
+			return nil, "", NewError(CodeBadRequest, false, fmt.Errorf("%w: %w", errSignToken, err))
 		}
 	}
 	body, err := BuildBody(t.Format, req, token, now, c.opts.MaxRequestBytes)
 	if err != nil {
-		return nil, "", NewError(CodeBadRequest, false, err)
+		return nil, "", NewError(CodeBadRequest, false, fmt.Errorf("%w: %w", errBuildBody, err))
 	}
 	return body, token, nil
 }
@@ -282,7 +281,7 @@ func statusError(resp *http.Response) *Error {
 	case http.StatusTooManyRequests:
 		code = CodeRateLimited
 	}
-	e := NewError(code, true, fmt.Errorf("upstream answered HTTP %d", resp.StatusCode))
+	e := NewError(code, true, httpStatusError(resp.StatusCode))
 	e.Status = resp.StatusCode
 	if code == CodeRateLimited {
 		e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))

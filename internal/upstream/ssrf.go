@@ -67,10 +67,11 @@ func isPublicAddr(ip netip.Addr) bool {
 func guardControl(_, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("%w: unparsable dial address", ErrBlockedAddress)
+		return ErrBlockedAddress
 	}
 	if !isPublicAddr(ap.Addr()) {
-		return fmt.Errorf("%w: %s", ErrBlockedAddress, ap.Addr())
+		// The address is not in the error: it would reach the logs (docs/security.md).
+		return ErrBlockedAddress
 	}
 	return nil
 }
@@ -91,18 +92,19 @@ func ValidateUntrustedURLContext(ctx context.Context, raw string, allowPrivate b
 		return err
 	}
 	if u.Scheme != "https" {
-		return errors.New("the webhook URL must use https")
+		return urlError("the webhook URL must use https")
 	}
 	if allowPrivate {
 		return nil
 	}
 	addrs, err := resolveHost(ctx, u.Hostname())
 	if err != nil {
-		return fmt.Errorf("the webhook host could not be resolved: %w", err)
+		// The resolver's error names the host and the resolver: keep only its class.
+		return urlError("the webhook host could not be resolved (" + errorClass(err) + ")")
 	}
 	for _, a := range addrs {
 		if !isPublicAddr(a) {
-			return fmt.Errorf("%w: the webhook host resolves to %s", ErrBlockedAddress, a.Unmap())
+			return fmt.Errorf("the webhook host resolves to a non-public address: %w", ErrBlockedAddress)
 		}
 	}
 	return nil
@@ -126,14 +128,14 @@ func WarnTrustedURL(raw string) string {
 func parseTargetURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, errors.New("the webhook URL cannot be parsed")
+		return nil, urlError("the webhook URL cannot be parsed")
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, errors.New("the webhook URL must start with https:// (or http:// for trusted hosts)")
+		return nil, urlError("the webhook URL must start with https:// (or http:// for trusted hosts)")
 	}
 	if u.Hostname() == "" {
-		return nil, errors.New("the webhook URL has no host")
+		return nil, urlError("the webhook URL has no host")
 	}
 	return u, nil
 }
@@ -147,7 +149,7 @@ func resolveHost(ctx context.Context, host string) ([]netip.Addr, error) {
 		return nil, err
 	}
 	if len(addrs) == 0 {
-		return nil, errors.New("no addresses")
+		return nil, urlError("the webhook host has no addresses")
 	}
 	return addrs, nil
 }

@@ -7,7 +7,7 @@ package upstream
 
 import (
 	"errors"
-	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -103,19 +103,34 @@ type Error struct {
 	Sent bool
 	// Partial is true when some text was already emitted before the failure.
 	Partial bool
-	// Cause is for logs only (never shown): it must not contain the URL or the response body.
+	// Cause is the underlying error, for errors.Is and errors.As only. It may name n8n's host,
+	// port or resolved address (network errors do), so it is never printed: Error, Class and
+	// LogValue leave it out.
 	Cause error
+	// Class describes the cause in words of our own ("connect: connection refused", "dns: no
+	// such host"), naming no host, port, address or URL: what logs say about a failure.
+	Class string
 	// Status is the upstream HTTP status for CodeStatus, CodeUnauthorized and CodeRateLimited; 0 otherwise.
 	Status int
 	// RetryAfter is the upstream's Retry-After on a 429, 0 when absent.
 	RetryAfter time.Duration
 }
 
+// Error is the code and the class; never the cause, which may name the upstream.
 func (e *Error) Error() string {
-	if e.Cause != nil {
-		return fmt.Sprintf("%s: %v", e.Code, e.Cause)
+	if e.Class != "" {
+		return e.Code + ": " + e.Class
 	}
 	return e.Code
+}
+
+// LogValue makes slog write the code, class and status instead of the cause.
+func (e *Error) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("code", e.Code), slog.String("class", e.Class), slog.Bool("sent", e.Sent)}
+	if e.Status != 0 {
+		attrs = append(attrs, slog.Int("status", e.Status))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 func (e *Error) Unwrap() error { return e.Cause }
@@ -153,5 +168,5 @@ func FriendlyMessage(code string) string {
 
 // NewError builds an *Error with the friendly message for code.
 func NewError(code string, sent bool, cause error) *Error {
-	return &Error{Code: code, Message: FriendlyMessage(code), Sent: sent, Cause: cause}
+	return &Error{Code: code, Message: FriendlyMessage(code), Sent: sent, Cause: cause, Class: errorClass(cause)}
 }
