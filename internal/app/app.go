@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -299,6 +300,11 @@ func (a *App) Warnings() []string {
 		if w := upstream.WarnTrustedURL(s.WebhookURL); w != "" {
 			out = append(out, "site "+s.ID+": "+w)
 		}
+	}
+	for _, group := range a.Sites.SharedKeys() {
+		out = append(out, "sites "+strings.Join(group, ", ")+" sign their n8n tokens with the same key: whoever "+
+			"holds one site's n8n credential can mint tokens the others' n8n accepts; give each site its own "+
+			"signing.secret_file (or no secret at all: a site without one gets a key derived for it alone)")
 	}
 	if a.Config.Demo {
 		out = append(out, "demo mode: no sites configured; answers come from the built-in demo agent")

@@ -57,7 +57,6 @@ func closedPort(t *testing.T) string {
 func TestFailedUpstreamCallsLogNoAddress(t *testing.T) {
 	refused := closedPort(t)
 	const unresolvable = "n8n-private-host.invalid"
-	dir := t.TempDir()
 	sites := `sites:
   - id: refused
     allowed_origins: ["https://refused.example"]
@@ -68,31 +67,9 @@ func TestFailedUpstreamCallsLogNoAddress(t *testing.T) {
     n8n_webhook_url: "http://` + unresolvable + `:5678/webhook/secret-path-two/chat"
     abuse: {min_first_message_delay_ms: -1}
 `
-	sitesFile := filepath.Join(dir, "sites.yaml")
-	if err := os.WriteFile(sitesFile, []byte(sites), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{
-		"CHATPROXY_DATA_DIR":        dir,
-		"CHATPROXY_ADDR":            "127.0.0.1:0",
-		"CHATPROXY_METRICS_ADDR":    "off",
-		"CHATPROXY_SITES_FILE":      sitesFile,
-		"JWT_SECRET_KEY":            "session-token-secret-0123456789abcdef",
-		"SESSION_SECRET_KEY":        "n8n-shared-secret-0123456789abcdef0123",
-		"CHATPROXY_ENCRYPTION_KEYS": "t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
-		"LOG_LEVEL":                 "debug",
-	}
-	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.New(t.Context(), c, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newApp(t, sites, log)
 	for _, w := range a.Warnings() {
 		log.Warn(w)
 	}
@@ -132,6 +109,37 @@ func TestFailedUpstreamCallsLogNoAddress(t *testing.T) {
 		}
 	}
 }
+
+// newApp wires an app (SQLite in a temporary directory) with the given sites file.
+func newApp(t *testing.T, sites string, log *slog.Logger) *app.App {
+	t.Helper()
+	dir := t.TempDir()
+	sitesFile := filepath.Join(dir, "sites.yaml")
+	if err := os.WriteFile(sitesFile, []byte(sites), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"CHATPROXY_DATA_DIR":        dir,
+		"CHATPROXY_ADDR":            "127.0.0.1:0",
+		"CHATPROXY_METRICS_ADDR":    "off",
+		"CHATPROXY_SITES_FILE":      sitesFile,
+		"JWT_SECRET_KEY":            "session-token-secret-0123456789abcdef",
+		"SESSION_SECRET_KEY":        sessionSecret,
+		"CHATPROXY_ENCRYPTION_KEYS": "t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),
+	}
+	c, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(t.Context(), c, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return a
+}
+
+const sessionSecret = "n8n-shared-secret-0123456789abcdef0123"
 
 func createSession(t *testing.T, base, origin, site string) string {
 	t.Helper()

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chatproxy/chatproxy/internal/site"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -70,5 +72,42 @@ func TestKeysShowHidesSecretsUnlessRevealed(t *testing.T) {
 	}
 	if code, out, _ := run(t, "keys", "show", "--reveal"); code != 0 || !strings.Contains(out, secret) {
 		t.Fatalf("keys show --reveal: %d", code)
+	}
+}
+
+// TestKeysShowPrintsEachSitesOwnSecret: a site without a secret of its own gets one derived
+// for it alone, and `keys show --reveal` prints that one (what its n8n credential must hold);
+// site "default" keeps SESSION_SECRET_KEY.
+func TestKeysShowPrintsEachSitesOwnSecret(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("CHATPROXY_DATA_DIR", dir)
+	secret := "abcdefghijklmnopqrstuvwxyz0123456789"
+	sites := filepath.Join(dir, "sites.yaml")
+	if err := os.WriteFile(sites, []byte("sites:\n  - id: shop\n    allowed_origins: [\"https://shop.example\"]\n    n8n_webhook_url: http://n8n:5678/webhook/shop\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CHATPROXY_SITES_FILE", sites)
+	t.Setenv("N8N_WEBHOOK_URL", "http://n8n:5678/webhook/x")
+	t.Setenv("ALLOWED_ORIGINS", "https://default.example")
+	t.Setenv("SESSION_SECRET_KEY", secret)
+	derived, err := site.DeriveSecret([]byte(secret), "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run(t, "keys", "show", "--reveal")
+	if code != 0 {
+		t.Fatalf("keys show --reveal: %d %q", code, errOut)
+	}
+	shop, def, _ := strings.Cut(out, "site default")
+	if !strings.Contains(shop, "site shop") || !strings.Contains(shop, string(derived)) || strings.Contains(shop, secret) ||
+		!strings.Contains(shop, "derived from SESSION_SECRET_KEY") {
+		t.Fatalf("site shop should show its derived secret %q:\n%s", derived, out)
+	}
+	if !strings.Contains(def, "SESSION_SECRET_KEY: "+secret) {
+		t.Fatalf("site default should show SESSION_SECRET_KEY:\n%s", out)
+	}
+	if _, out, _ := run(t, "keys", "show"); strings.Contains(out, string(derived)) || strings.Contains(out, secret) {
+		t.Fatalf("keys show without --reveal prints a secret:\n%s", out)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/crypto"
 	keymgr "github.com/chatproxy/chatproxy/internal/keys"
+	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/upstream"
 )
@@ -301,20 +302,14 @@ func showKeys(c config.Config, reveal bool, w io.Writer) error {
 			}
 			fmt.Fprintf(w, "  key type: PEM Key; public key:\n%s", indent(pub, "    "))
 		default:
-			secret, source := s.Signing.Secret, "signing.secret"
-			if s.Signing.SecretFile != "" {
-				b, err := os.ReadFile(s.Signing.SecretFile)
-				if err != nil {
-					return fmt.Errorf("site %s: %w", s.ID, err)
-				}
-				secret, source = strings.TrimSpace(string(b)), "signing.secret_file"
-			}
-			if secret == "" {
-				secret, source = string(c.SessionSecret), "SESSION_SECRET_KEY"
+			// The same function the server signs with, so what is printed is what n8n must hold.
+			secret, source, err := site.UpstreamSecret(s, c.SessionSecret)
+			if err != nil {
+				return fmt.Errorf("site %s: %w", s.ID, err)
 			}
 			shown := "(hidden: run `chatproxy keys show --reveal` to print it)"
 			if reveal {
-				shown = secret
+				shown = string(secret)
 			}
 			fmt.Fprintf(w, "  key type: Passphrase; secret from %s: %s\n", source, shown)
 		}

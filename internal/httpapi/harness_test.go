@@ -18,6 +18,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/app"
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/n8ntest"
+	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/store/storetest"
 )
@@ -79,7 +80,7 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
 	}
 	fake := cfg.fake
 	if fake == nil {
-		fake = n8ntest.NewServer(n8ntest.WithHS256([]byte(n8nSecret)), n8ntest.WithChunks(5))
+		fake = n8ntest.NewServer(fakeN8NOptions(t)...)
 		t.Cleanup(fake.Close)
 	}
 	dir := t.TempDir()
@@ -93,9 +94,9 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
     limits: {session_per_minute: 1000, ip_per_minute: 1000, sessions_per_ip_per_hour: 1000, concurrent_streams_per_ip: 1000}
   - id: other
     allowed_origins: ["` + otherOrigin + `"]
-    n8n_webhook_url: "` + fake.URL + `/webhook/test/chat"
+    n8n_webhook_url: "` + fake.URL + otherWebhookPath + `"
 `
-	// "other" signs with SESSION_SECRET_KEY (the default HS256 key) unless a test says otherwise.
+	// "other" signs with the key derived for it from SESSION_SECRET_KEY unless a test says otherwise.
 	vars := map[string]string{
 		"CHATPROXY_DATA_DIR":                    dir,
 		"CHATPROXY_ADDR":                        "127.0.0.1:0",
@@ -148,6 +149,20 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
 		a.Close()
 	})
 	return e
+}
+
+// otherWebhookPath is site "other"'s webhook: its own n8n workflow, whose JWT Auth credential
+// holds the key chatproxy derives for "other" from SESSION_SECRET_KEY.
+const otherWebhookPath = "/webhook/other/chat"
+
+// fakeN8NOptions make a fake n8n that checks each site's token with that site's key.
+func fakeN8NOptions(t *testing.T) []n8ntest.Option {
+	t.Helper()
+	otherKey, err := site.DeriveSecret([]byte(n8nSecret), "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []n8ntest.Option{n8ntest.WithHS256([]byte(n8nSecret)), n8ntest.WithHS256At(otherWebhookPath, otherKey), n8ntest.WithChunks(5)}
 }
 
 type request struct {

@@ -19,7 +19,7 @@ import (
 func newCluster(t *testing.T, n int, opts ...envOpt) ([]*env, *n8ntest.Server) {
 	t.Helper()
 	ratelimittest.RedisClient(t)
-	fake := n8ntest.NewServer(n8ntest.WithHS256([]byte(n8nSecret)), n8ntest.WithChunks(5))
+	fake := n8ntest.NewServer(fakeN8NOptions(t)...)
 	t.Cleanup(fake.Close)
 	shared := append([]envOpt{
 		withFake(fake),

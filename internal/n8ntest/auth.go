@@ -42,12 +42,12 @@ func bearerToken(header string) string {
 
 // checkJWT answers like n8n's Webhook node: 401 "No token provided" without a token, 403 with the
 // verifier's message when it is invalid. It returns true when the request may proceed.
-func (s *Server) checkJWT(w http.ResponseWriter, rec *Request) bool {
+func checkJWT(w http.ResponseWriter, rec *Request, verify func(string) (map[string]any, error)) bool {
 	if rec.Token == "" {
 		authFailure(w, http.StatusUnauthorized, "No token provided")
 		return false
 	}
-	claims, err := s.verify(rec.Token)
+	claims, err := verify(rec.Token)
 	if err != nil {
 		authFailure(w, http.StatusForbidden, jwtMessage(err))
 		return false

@@ -48,6 +48,7 @@ type Server struct {
 	record     bool
 	h2c        bool
 	verify     func(token string) (map[string]any, error)
+	pathVerify map[string]func(token string) (map[string]any, error) // by webhook path
 	count      atomic.Int64
 
 	mu        sync.Mutex
@@ -79,6 +80,18 @@ func WithH2C() Option { return func(s *Server) { s.h2c = true } }
 // WithHS256 makes the fake require a JWT signed with secret, algorithm pinned to HS256.
 func WithHS256(secret []byte) Option {
 	return func(s *Server) { s.verify = jwtVerifier("HS256", append([]byte(nil), secret...)) }
+}
+
+// WithHS256At makes requests to one webhook path (e.g. "/webhook/other/chat") require a JWT
+// signed with secret, HS256 pinned, as a second workflow with its own JWT Auth credential
+// does; other paths keep the server-wide check.
+func WithHS256At(path string, secret []byte) Option {
+	return func(s *Server) {
+		if s.pathVerify == nil {
+			s.pathVerify = map[string]func(string) (map[string]any, error){}
+		}
+		s.pathVerify[path] = jwtVerifier("HS256", append([]byte(nil), secret...))
+	}
 }
 
 // WithES256 makes the fake require a JWT signed by the key matching pub, algorithm pinned to ES256.
@@ -206,7 +219,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.inFlight.Done()
 	s.count.Add(1)
 	rec := s.capture(r)
-	if s.verify != nil && !s.checkJWT(w, &rec) {
+	verify := s.verify
+	if v, ok := s.pathVerify[rec.Path]; ok {
+		verify = v
+	}
+	if verify != nil && !checkJWT(w, &rec, verify) {
 		s.store(rec)
 		return
 	}

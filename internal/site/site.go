@@ -3,7 +3,9 @@
 package site
 
 import (
+	"crypto/hkdf"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -98,19 +100,56 @@ func newSigner(cs config.Site, defaultSecret []byte) (*upstream.Signer, error) {
 		}
 		return upstream.NewES256Signer(kidOr(g.KID, cs.ID+"-es256"), key, Issuer, g.TTL.D())
 	default:
-		secret := []byte(g.Secret)
-		if g.SecretFile != "" {
-			b, err := os.ReadFile(g.SecretFile)
-			if err != nil {
-				return nil, fmt.Errorf("signing.secret_file: %w", err)
-			}
-			secret = []byte(strings.TrimSpace(string(b)))
-		}
-		if len(secret) == 0 {
-			secret = defaultSecret
+		secret, _, err := UpstreamSecret(cs, defaultSecret)
+		if err != nil {
+			return nil, err
 		}
 		return upstream.NewHS256Signer(kidOr(g.KID, secretKID(secret)), secret, Issuer, g.TTL.D())
 	}
+}
+
+// Where a site's HS256 secret comes from (`chatproxy keys show` prints it).
+const (
+	SourceSecret     = "signing.secret"
+	SourceSecretFile = "signing.secret_file"
+	SourceSession    = "SESSION_SECRET_KEY"
+	SourceDerived    = "derived from SESSION_SECRET_KEY for this site (HKDF-SHA256)"
+)
+
+// UpstreamSecret returns the HS256 secret a site signs its n8n tokens with, and where it comes
+// from: the site's own signing.secret_file or signing.secret when set; else, for site
+// "default" (the seed's single site, whose n8n credential already holds it),
+// SESSION_SECRET_KEY itself; else a secret derived from SESSION_SECRET_KEY for this site
+// alone, so whoever holds one site's n8n credential cannot mint tokens another site accepts.
+func UpstreamSecret(cs config.Site, sessionSecret []byte) (secret []byte, source string, err error) {
+	g := cs.Signing
+	switch {
+	case g.SecretFile != "":
+		b, err := os.ReadFile(g.SecretFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("signing.secret_file: %w", err)
+		}
+		return []byte(strings.TrimSpace(string(b))), SourceSecretFile, nil
+	case g.Secret != "":
+		return []byte(g.Secret), SourceSecret, nil
+	case len(sessionSecret) == 0:
+		return nil, "", fmt.Errorf("signing: no HS256 secret; set SESSION_SECRET_KEY or signing.secret")
+	case cs.ID == config.DefaultSiteID:
+		return sessionSecret, SourceSession, nil
+	}
+	derived, err := DeriveSecret(sessionSecret, cs.ID)
+	return derived, SourceDerived, err
+}
+
+// DeriveSecret derives a site's HS256 secret from SESSION_SECRET_KEY with HKDF-SHA256 (RFC
+// 5869), the site id in the info string. The result is text (43 characters of base64url, 256
+// bits) because n8n's JWT Auth credential takes its passphrase as text and uses its bytes.
+func DeriveSecret(sessionSecret []byte, siteID string) ([]byte, error) {
+	key, err := hkdf.Key(sha256.New, sessionSecret, nil, "chatproxy n8n HS256 v1 site="+siteID, 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive the n8n secret of site %s: %w", siteID, err)
+	}
+	return []byte(base64.RawURLEncoding.EncodeToString(key)), nil
 }
 
 func kidOr(kid, def string) string {
@@ -155,6 +194,28 @@ func (r *Registry) ForHost(hostname string) (*Site, bool) {
 
 // All lists the sites in configuration order.
 func (r *Registry) All() []*Site { return r.order }
+
+// SharedKeys lists the groups of sites (ids in configuration order) that sign their n8n
+// tokens with the same key: whoever holds one's n8n credential can mint tokens the others'
+// n8n accepts. Start-up warns about each group.
+func (r *Registry) SharedKeys() [][]string {
+	byKey := map[[32]byte][]string{}
+	var order [][32]byte
+	for _, s := range r.order {
+		fp := s.Target.Signer.KeyFingerprint()
+		if _, seen := byKey[fp]; !seen {
+			order = append(order, fp)
+		}
+		byKey[fp] = append(byKey[fp], s.ID)
+	}
+	var groups [][]string
+	for _, fp := range order {
+		if len(byKey[fp]) > 1 {
+			groups = append(groups, byKey[fp])
+		}
+	}
+	return groups
+}
 
 type publicSite struct {
 	SiteID            string   `json:"site_id"`

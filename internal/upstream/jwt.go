@@ -3,6 +3,7 @@ package upstream
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -126,6 +127,21 @@ func (s *Signer) Algorithm() string { return s.method.Alg() }
 
 // KeyID returns the kid put in every token header.
 func (s *Signer) KeyID() string { return s.kid }
+
+// KeyFingerprint identifies the signing key without revealing it (SHA-256 of the algorithm and
+// the HS256 secret or the ES256 public key), so sites sharing a key can be found.
+func (s *Signer) KeyFingerprint() [32]byte {
+	material := []byte(s.method.Alg() + ":")
+	switch k := s.key.(type) {
+	case []byte:
+		material = append(material, k...)
+	case *ecdsa.PrivateKey:
+		if pub, err := k.PublicKey.ECDH(); err == nil {
+			material = append(material, pub.Bytes()...)
+		}
+	}
+	return sha256.Sum256(material)
+}
 
 // TTL returns the lifetime of the tokens this signer issues.
 func (s *Signer) TTL() time.Duration { return s.ttl }
