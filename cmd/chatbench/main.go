@@ -1,6 +1,8 @@
-// Command chatbench is chatproxy's load generator (`make bench`): it runs a fake n8n and a real
-// chatproxy in this process and measures exchanges per second and latencies; see
-// docs/benchmarks.md. Flag parsing only: the work is in internal/bench.
+// Command chatbench is chatproxy's load generator and benchmark (`make bench`).
+//
+// It runs a fake n8n and a real chatproxy in this process and measures exchanges per second and
+// latencies; see docs/benchmarks.md. This file parses flags only: the work is in
+// cmd/chatbench/internal/bench.
 package main
 
 import (
@@ -16,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chatproxy/chatproxy/internal/bench"
+	"github.com/chatproxy/chatproxy/cmd/chatbench/internal/bench"
 )
 
 func main() {

@@ -1,4 +1,6 @@
-// Command chatproxy is the chat gateway: see internal/cli for the commands.
+// Command chatproxy is the chat gateway between shop visitors and n8n.
+//
+// This is main only: the commands (serve, migrate, sites, keys, version) live in internal/cli.
 package main
 
 import (

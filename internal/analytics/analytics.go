@@ -1,6 +1,8 @@
-// Package analytics records append-only product events (sessions, refusals, replies) without
-// slowing requests: events go through a bounded queue to a background writer, and are dropped
-// (and counted) rather than blocking when the queue is full. Events never hold message text.
+// Package analytics records product events without slowing requests.
+//
+// Events (sessions, refusals, replies) are append-only. They go through a bounded queue to a
+// background writer, and are dropped (and counted) rather than blocking when the queue is full.
+// Events never hold message text.
 package analytics
 
 import (

@@ -1,6 +1,8 @@
-// Package app wires chatproxy together from a Config: storage engine, keys, limiter, reply
-// buffer, upstream client, services and the HTTP server, and runs it until a signal with a
-// graceful shutdown. It is the only place that knows every concrete implementation.
+// Package app wires chatproxy together from a Config and runs it.
+//
+// It builds the storage engine, keys, limiter, reply buffer, upstream client, services and the
+// HTTP server, and runs them until a signal, with a graceful shutdown. It is the only place
+// that knows every concrete implementation.
 package app
 
 import (

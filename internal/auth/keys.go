@@ -1,5 +1,7 @@
-// Package auth issues and verifies the session tokens the widget presents (bearer header or
-// cookie value): HS256 JWTs signed with a rotatable keyring of HMAC secrets.
+// Package auth issues and verifies the session tokens the widget presents.
+//
+// A token travels as a bearer header or a cookie value: an HS256 JWT signed with a rotatable
+// keyring of HMAC secrets.
 package auth
 
 import (

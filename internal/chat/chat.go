@@ -1,6 +1,8 @@
-// Package chat is the reply use case: store the visitor's message, start the reply (which
-// belongs to no HTTP request: a disconnect never cancels it), call n8n, append each normalised
-// chunk to the reply buffer, and store the answer with its status. HTTP handlers only subscribe.
+// Package chat is the reply use case: from a visitor's message to the answer.
+//
+// It stores the visitor's message, starts the reply (which belongs to no HTTP request: a
+// disconnect never cancels it), calls n8n, appends each normalised chunk to the reply buffer,
+// and stores the answer with its status. HTTP handlers only subscribe.
 package chat
 
 import (

@@ -1,5 +1,7 @@
-// Package cli is the chatproxy command line: serve (default), migrate, sites list, keys show,
-// keys generate and version. cmd/chatproxy only calls Run.
+// Package cli is the chatproxy command line; cmd/chatproxy only calls Run.
+//
+// The commands: serve (default), migrate, sites list, keys show, keys generate, keys list, keys
+// rotate, keys reencrypt and version.
 package cli
 
 import (

@@ -1,5 +1,7 @@
-// Package clientip finds the address of the visitor behind a request, trusting forwarding
-// headers only from configured proxies, and turns it into rate-limit keys and storable hashes.
+// Package clientip finds the address of the visitor behind a request.
+//
+// Forwarding headers are believed only from configured proxies; the address becomes rate-limit
+// keys and storable hashes.
 package clientip
 
 import (

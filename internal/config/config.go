@@ -1,6 +1,8 @@
-// Package config declares every setting of chatproxy once, as typed structs with defaults in code,
-// and loads them from the environment (the seed backend's names stay valid), an optional .env file,
-// `NAME_FILE` secrets and a sites YAML file. With no configuration at all it builds the demo setup.
+// Package config declares every setting of chatproxy once, with its default.
+//
+// Settings are typed structs with defaults in code, loaded from the environment (the seed
+// backend's names stay valid), an optional .env file, `NAME_FILE` secrets and a sites YAML
+// file. With no configuration at all it builds the demo setup.
 package config
 
 import (

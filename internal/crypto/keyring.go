@@ -1,6 +1,7 @@
-// Package crypto seals personal fields at rest with AES-256-GCM under a keyring of named keys,
-// so keys can be rotated without downtime, and offers a keyed hash for values that must only be
-// compared, never read back.
+// Package crypto seals personal fields at rest under a keyring of named keys.
+//
+// Values are sealed with AES-256-GCM; each names its key, so keys can be rotated without
+// downtime. It also offers a keyed hash for values that must only be compared, never read back.
 package crypto
 
 import (

@@ -1,7 +1,9 @@
-// Package demoagent is the built-in agent of demo mode: an in-process stand-in for an n8n Chat
-// Trigger in streaming mode. It answers in n8n's exact NDJSON wire format (status 200,
-// application/json, one {"type","content","metadata"} object per line), so the demo exercises
-// the same upstream parser, reply buffer and SSE relay as a real deployment.
+// Package demoagent is the built-in agent that answers in demo mode.
+//
+// It is an in-process stand-in for an n8n Chat Trigger in streaming mode. It answers in n8n's
+// exact NDJSON wire format (status 200, application/json, one {"type","content","metadata"}
+// object per line), so the demo exercises the same upstream parser, reply buffer and SSE relay
+// as a real deployment.
 package demoagent
 
 import (

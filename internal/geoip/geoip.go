@@ -1,6 +1,7 @@
-// Package geoip turns a visitor's IP address into a country code and city name using a
-// MaxMind-format (GeoLite2/GeoIP2 City) database. A nil *Reader answers "" for everything, so
-// callers need no special case when no database is configured.
+// Package geoip turns a visitor's IP address into a country and a city.
+//
+// It reads a MaxMind-format (GeoLite2/GeoIP2 City) database. A nil *Reader answers "" for
+// everything, so callers need no special case when no database is configured.
 package geoip
 
 import (

@@ -1,8 +1,10 @@
-// Package guard decides whether a session or message may go ahead, before anything is stored or
-// sent to n8n: rate limits per client IP (IPv6 by /64), per session and per site, caps on
-// concurrent streams, new sessions per IP, a daily message budget per site, and cheap abuse
-// rules (honeypot, minimum delay after session creation, repeated text, blocklist). Every refusal
-// has its own error code, metric label and analytics event.
+// Package guard decides whether a session or message may go ahead.
+//
+// It decides before anything is stored or sent to n8n: rate limits per client IP (IPv6 by /64),
+// per session and per site, caps on concurrent streams, new sessions per IP, a daily message
+// budget per site, and cheap abuse rules (honeypot, minimum delay after session creation,
+// repeated text, blocklist). Every refusal has its own error code, metric label and analytics
+// event.
 package guard
 
 import (

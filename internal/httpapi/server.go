@@ -1,6 +1,8 @@
-// Package httpapi is chatproxy's HTTP surface: routes (stdlib ServeMux patterns), middleware
-// (request id, security headers, origin and CORS checks, body limits), decoding and validation of
-// every input at the edge, and the mapping of errors to JSON responses. It holds no domain logic.
+// Package httpapi is chatproxy's HTTP surface: routes, middleware and errors.
+//
+// Routes use stdlib ServeMux patterns; middleware sets the request id and security headers and
+// checks origins, CORS and body limits; every input is decoded and validated at the edge, and
+// errors are mapped to JSON responses. It holds no domain logic.
 package httpapi
 
 import (

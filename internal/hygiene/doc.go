@@ -1,4 +1,4 @@
-// Package hygiene checks, in its tests, the rules the repository keeps about itself.
+// Package hygiene tests the rules the repository keeps about itself.
 //
 // It has no code of its own. Its tests read the source tree and the Makefile: every package
 // has a short doc comment, `make fuzz` runs every fuzz target, and the docs and comments cite

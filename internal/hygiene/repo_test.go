@@ -1,11 +1,13 @@
 package hygiene
 
 import (
+	"errors"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -81,3 +83,13 @@ func fuzzTargets(t *testing.T, root string, dirs []string) []string {
 	}
 	return out
 }
+
+var errNoDoc = errors.New("no package doc comment")
+
+type multiDocError struct{ files []string }
+
+func (e *multiDocError) Error() string {
+	return "package doc comments in " + strings.Join(e.files, ", ") + ": keep one"
+}
+
+func strconvQuote(s string) string { return strconv.Quote(s) }

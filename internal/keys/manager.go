@@ -1,7 +1,8 @@
-// Package keys runs the lifecycle of chatproxy's keys: the session-token signing keyring kept,
-// sealed, in the database (seeded from JWT_SECRET_KEY, rotated on a schedule or by the CLI,
-// reloaded so every replica converges), and the re-encryption of sealed rows to the newest
-// field key.
+// Package keys runs the lifecycle of chatproxy's session-token and field keys.
+//
+// The session-token signing keyring is kept, sealed, in the database: seeded from
+// JWT_SECRET_KEY, rotated on a schedule or by the CLI, and reloaded so every replica converges.
+// Reencrypt reseals stored rows with the newest field key.
 package keys
 
 import (

@@ -1,5 +1,7 @@
-// Package metrics owns chatproxy's Prometheus collectors. One *Metrics is built per process with
-// its own registry (no global default registry) and served on the separate metrics listener.
+// Package metrics owns chatproxy's Prometheus collectors.
+//
+// One *Metrics is built per process with its own registry (no global default registry) and
+// served on the separate metrics listener.
 package metrics
 
 import (

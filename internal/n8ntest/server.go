@@ -1,7 +1,9 @@
-// Package n8ntest is a fake n8n webhook for tests and benchmarks: it answers in every shape n8n
-// (and things in front of it) can produce, records what it received, and can check the JWT the
-// way n8n's Webhook-node "JWT Auth" does. It does not depend on package testing, so benchmark
-// commands can use it too.
+// Package n8ntest is a fake n8n webhook for tests and benchmarks.
+//
+// It answers in every shape n8n (and things in front of it) can produce, records what it
+// received, and can check the JWT the way n8n's Webhook-node "JWT Auth" does, with one
+// credential for every path or one per webhook path. It does not depend on package testing, so
+// benchmark commands can use it too.
 package n8ntest
 
 import (

@@ -1,6 +1,8 @@
-// Package origin parses and matches browser origins (scheme, host, port) against a site's allowed
-// list: exact origins and `https://*.shop.com` wildcards for subdomains. It is the only place that
-// decides whether an Origin header belongs to a site.
+// Package origin matches browser origins against a site's allowed list.
+//
+// An origin is a scheme, host and port; a list holds exact origins and `https://*.shop.com`
+// wildcards for subdomains. It is the only place that decides whether an Origin header belongs
+// to a site.
 package origin
 
 import (

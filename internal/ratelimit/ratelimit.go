@@ -1,7 +1,9 @@
-// Package ratelimit decides whether a request may go ahead: GCRA-style rate limits per key,
-// caps on concurrent work (streams, upstream calls) and daily budgets. Two backends behave the
-// same (one conformance suite): in-memory for one node and Redis for many replicas; Fallback
-// degrades from Redis to per-instance limits when Redis is unreachable.
+// Package ratelimit decides whether a request may go ahead under its limits.
+//
+// It offers GCRA-style rate limits per key, caps on concurrent work (streams, upstream calls)
+// and daily budgets. Two backends behave the same (one conformance suite): in-memory for one
+// node and Redis for many replicas; Fallback degrades from Redis to per-instance limits when
+// Redis is unreachable.
 package ratelimit
 
 import (

@@ -1,6 +1,8 @@
-// Package session creates visitor sessions and authenticates every later request: a signed bearer
-// token (for iframes without cookies) or the session cookie, both bound to one site and session,
-// checked against the stored session's idle and absolute expiry.
+// Package session creates visitor sessions and authenticates later requests.
+//
+// A request carries a signed bearer token (for iframes without cookies) or the session cookie,
+// both bound to one site and session, checked against the stored session's idle and absolute
+// expiry.
 package session
 
 import (

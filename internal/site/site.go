@@ -1,5 +1,7 @@
-// Package site turns the configured sites into ready-to-use runtime objects: parsed origin lists,
-// the upstream target with its JWT signer, the compiled blocklist and the public widget config.
+// Package site turns the configured sites into ready-to-use runtime objects.
+//
+// Each site gets its parsed origin list, the upstream target with its JWT signer (and the HS256
+// key chosen for it), the compiled blocklist and the public widget config.
 package site
 
 import (

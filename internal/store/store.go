@@ -1,7 +1,9 @@
-// Package store defines the durable data model (sites, visitors, sessions, messages, analytics
-// events) and the one interface both storage engines implement: store/sqlite (embedded default)
-// and store/postgres (production). Engines hold no domain logic; store/storetest is the
-// conformance suite every engine must pass.
+// Package store defines the durable data model and the storage engine interface.
+//
+// The model holds sites, visitors, sessions, messages and analytics events. Both storage
+// engines implement the one interface: store/sqlite (embedded default) and store/postgres
+// (production). Engines hold no domain logic; store/storetest is the conformance suite every
+// engine must pass.
 package store
 
 import (

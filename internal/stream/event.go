@@ -1,6 +1,8 @@
-// Package stream carries replies from the upstream call to the browser: a reply buffer that keeps
-// every event of a reply under its id (so a dropped client can resume from an offset, on this or
-// another replica) and the Server-Sent Events writer that relays a subscription to one client.
+// Package stream carries replies from the upstream call to the browser.
+//
+// A reply buffer keeps every event of a reply under its id (so a dropped client can resume from
+// an offset, on this or another replica), and the Server-Sent Events writer relays a
+// subscription to one client.
 package stream
 
 import (

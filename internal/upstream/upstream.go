@@ -1,8 +1,10 @@
-// Package upstream calls a site's private n8n webhook: it builds the request body (Chat Trigger
-// or Webhook-node format), signs a short-lived JWT for it, enforces timeouts and size caps, and
-// normalises every response shape n8n produces (streamed NDJSON, JSON object or array, plain text,
-// SSE) into one sequence of Chunks. Failures become one *Error with a stable code and a friendly
-// message; the upstream's URL, status text and body never leave this package.
+// Package upstream calls a site's private n8n webhook and normalises the answer.
+//
+// It builds the request body (Chat Trigger or Webhook-node format), signs a short-lived JWT for
+// it, enforces timeouts and size caps, and normalises every response shape n8n produces
+// (streamed NDJSON, JSON object or array, plain text, SSE) into one sequence of Chunks.
+// Failures become one *Error with a stable code and a friendly message; the upstream's URL,
+// status text and body never leave this package, and logs get only an error class.
 package upstream
 
 import (

@@ -1,7 +1,8 @@
-// Package webui embeds the browser side built by web/widget (`npm run build`): the host-page
-// loader (embed.js), the chat iframe app (widget/) and the demo shop page (demo/). A fresh
-// clone has only dist/.gitkeep, so the package always compiles; Built reports whether a
-// real build is present.
+// Package webui embeds the browser side built by web/widget.
+//
+// `npm run build` makes the host-page loader (embed.js), the chat iframe app (widget/) and the
+// demo shop page (demo/). A fresh clone has only dist/.gitkeep, so the package always compiles;
+// Built reports whether a real build is present.
 package webui
 
 import (

@@ -1,5 +1,7 @@
-// Package geoiptest writes a tiny City-format GeoIP database for tests, so no real MaxMind file
-// is needed. It lives apart from package geoip to keep the database writer out of the binary.
+// Package geoiptest writes a tiny City-format GeoIP database for tests.
+//
+// No real MaxMind file is needed. It lives apart from package geoip to keep the database writer
+// out of the binary.
 package geoiptest
 
 import (

@@ -1,5 +1,7 @@
-// Package ratelimittest is the conformance suite every ratelimit.Limiter passes, plus helpers
-// to reach the test Redis. Running one suite on all backends is what keeps them interchangeable.
+// Package ratelimittest is the conformance suite every ratelimit.Limiter passes.
+//
+// It also has helpers to reach the test Redis. Running one suite on all backends is what keeps
+// them interchangeable.
 package ratelimittest
 
 import (

@@ -1,6 +1,7 @@
-// Package migrate loads the versioned SQL migrations an engine embeds and checks them, so both
-// engines number, order and refuse schemas the same way. Applying them is the engine's job:
-// each engine runs a step and its version bump in one transaction of its own.
+// Package migrate loads and checks the versioned SQL migrations of an engine.
+//
+// Both engines number, order and refuse schemas the same way. Applying them is the engine's
+// job: each engine runs a step and its version bump in one transaction of its own.
 package migrate
 
 import (

@@ -1,5 +1,7 @@
-// Package postgres is the production storage engine: PostgreSQL through a pgx v5 connection pool,
-// with statements prepared and cached per connection by pgx and one round trip per hot-path call.
+// Package postgres is the production storage engine, on PostgreSQL.
+//
+// It uses a pgx v5 connection pool, with statements prepared and cached per connection by pgx
+// and one round trip per hot-path call.
 package postgres
 
 import (

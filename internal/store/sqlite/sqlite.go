@@ -1,5 +1,7 @@
-// Package sqlite is the embedded storage engine: one SQLite file in WAL mode behind a
-// single-connection writer pool and a pool of readers, using the pure-Go modernc.org/sqlite driver.
+// Package sqlite is the embedded storage engine: one SQLite file.
+//
+// The file is in WAL mode behind a single-connection writer pool and a pool of readers, using
+// the pure-Go modernc.org/sqlite driver.
 package sqlite
 
 import (

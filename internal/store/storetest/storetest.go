@@ -1,6 +1,7 @@
-// Package storetest is the conformance suite every store engine must pass, plus helpers that
-// give integration tests a fresh database (NewPostgresURL, NewSQLitePath). It runs against real
-// databases only.
+// Package storetest is the conformance suite every store engine must pass.
+//
+// It also gives integration tests a fresh database (NewPostgresURL, NewSQLitePath). It runs
+// against real databases only.
 package storetest
 
 import (

@@ -1,6 +1,7 @@
-// Package buffertest is the conformance suite every stream.Buffer passes. Running one suite on
-// all implementations is what lets the chat service swap the in-memory buffer for the Redis one
-// (and back, when Redis is down) without the widget noticing.
+// Package buffertest is the conformance suite every stream.Buffer passes.
+//
+// Running one suite on all implementations is what lets the chat service swap the in-memory
+// buffer for the Redis one (and back, when Redis is down) without the widget noticing.
 package buffertest
 
 import (

@@ -1,5 +1,7 @@
-// Package redisbuf is the stream.Buffer shared by all replicas: the events of each reply live in
-// a Redis Stream, so a visitor whose connection drops can resume the reply on any replica.
+// Package redisbuf is the stream.Buffer shared by all replicas, in Redis.
+//
+// The events of each reply live in a Redis Stream, so a visitor whose connection drops can
+// resume the reply on any replica.
 //
 // Layout (every key expires; per-reply keys share the {replyID} hash tag, so the Lua scripts
 // touch one slot and the layout works on Redis Cluster):

@@ -1,7 +1,9 @@
-// Package bench is chatproxy's load generator: it starts a fake n8n and a real chatproxy (wired
-// by internal/app, served over loopback HTTP) in this process, drives complete visitor exchanges
-// through it (session, message, SSE reply to [DONE], answer checked), calls the fake n8n
-// directly at the same concurrency for the baseline, and reports throughput and latency.
+// Package bench drives chatproxy with visitor exchanges and measures it.
+//
+// It starts a fake n8n and a real chatproxy (wired by internal/app, served over loopback HTTP)
+// in this process, drives complete visitor exchanges through it (session, message, SSE reply to
+// [DONE], answer checked), calls the fake n8n directly at the same concurrency for the
+// baseline, and reports throughput and latency. Only cmd/chatbench uses it.
 package bench
 
 import (
