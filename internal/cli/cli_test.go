@@ -111,3 +111,29 @@ func TestKeysShowPrintsEachSitesOwnSecret(t *testing.T) {
 		t.Fatalf("keys show without --reveal prints a secret:\n%s", out)
 	}
 }
+
+// TestReadmeListsEveryCommand: every command of the usage text is in the README's command list.
+func TestReadmeListsEveryCommand(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commands := 0
+	for _, line := range strings.Split(usage, "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 || fields[0] != "chatproxy" {
+			continue
+		}
+		cmd := fields[0] + " " + fields[1]
+		if fields[1] == "keys" || fields[1] == "sites" {
+			cmd += " " + fields[2]
+		}
+		commands++
+		if !strings.Contains(string(readme), cmd) {
+			t.Errorf("README.md does not list %q", cmd)
+		}
+	}
+	if commands < 8 {
+		t.Fatalf("found %d commands in the usage text; the parsing is wrong", commands)
+	}
+}
