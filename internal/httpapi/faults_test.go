@@ -1,6 +1,6 @@
 package httpapi_test
 
-// The fault suite (docs/faults.md): each test injects one fault of security-reliability.md §7
+// The fault suite (docs/faults.md): each test injects one fault (F1–F19, defined there)
 // into the real app and asserts what the visitor sees and that no message is lost or duplicated.
 // Faults already covered elsewhere are listed in docs/faults.md instead of repeated here. The
 // storage faults are in faults_storage_test.go, the Redis ones in faults_redis_test.go.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -74,13 +75,13 @@ func checkPackageDoc(doc, name, dirName string) string {
 	}
 	switch {
 	case !strings.HasPrefix(summary, prefix):
-		return "the doc must start with " + strconvQuote(prefix) + ": " + strconvQuote(summary)
+		return "the doc must start with " + strconv.Quote(prefix) + ": " + strconv.Quote(summary)
 	case utf8.RuneCountInString(summary) > maxSummary:
-		return "the first paragraph is longer than 80 characters: " + strconvQuote(summary)
+		return "the first paragraph is longer than 80 characters: " + strconv.Quote(summary)
 	case !strings.HasSuffix(summary, "."):
-		return "the first paragraph must be one sentence ending in a period: " + strconvQuote(summary)
+		return "the first paragraph must be one sentence ending in a period: " + strconv.Quote(summary)
 	case sentenceEnd.MatchString(summary):
-		return "the first paragraph must be one sentence: " + strconvQuote(summary)
+		return "the first paragraph must be one sentence: " + strconv.Quote(summary)
 	case len(paras) < 2:
 		return "details belong in a second paragraph after the one-sentence summary"
 	}

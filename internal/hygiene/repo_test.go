@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -91,5 +90,3 @@ type multiDocError struct{ files []string }
 func (e *multiDocError) Error() string {
 	return "package doc comments in " + strings.Join(e.files, ", ") + ": keep one"
 }
-
-func strconvQuote(s string) string { return strconv.Quote(s) }

@@ -23,7 +23,7 @@ const (
 // ReencryptOptions tune a re-encryption run.
 type ReencryptOptions struct {
 	Batch int           // rows per batch; 0 = the store's default (500), capped by the store at 5000
-	Pause time.Duration // sleep between batches, to go easy on a busy database (R-28: rate-limited)
+	Pause time.Duration // sleep between batches, to go easy on a busy database
 	// ProgressFile, when set, records the position after every batch so an interrupted run
 	// resumes there; it is removed when the run completes. "" keeps no file.
 	ProgressFile string

@@ -175,7 +175,7 @@ func serveErrorChunk(_ *Server, w http.ResponseWriter, _ *http.Request, _ Reques
 	for i := range MidStreamItems {
 		_ = sw.item(0, StreamChunk(i))
 	}
-	_ = sw.fail(0, ErrorChunkMessage) // then the stream just ends (§2.4)
+	_ = sw.fail(0, ErrorChunkMessage) // then the stream just ends (docs/n8n-protocol.md, errors)
 }
 
 func serveJSON(format string) handler {

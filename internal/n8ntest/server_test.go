@@ -38,8 +38,8 @@ func post(t *testing.T, client *http.Client, url, token string) *http.Response {
 	return resp
 }
 
-// TestStreamWireFormat checks the stream against §2.1/§2.2 of the protocol notes: headers, one
-// JSON object per line in n8n's key order, begin…end.
+// TestStreamWireFormat checks the stream against docs/n8n-protocol.md (framing, chunks): headers,
+// one JSON object per line in n8n's key order, begin…end.
 func TestStreamWireFormat(t *testing.T) {
 	t.Parallel()
 	s := n8ntest.NewServer(n8ntest.WithChunks(3))

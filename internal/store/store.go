@@ -182,7 +182,7 @@ type Store interface {
 	DeleteSession(ctx context.Context, id string) error
 }
 
-// KeyRecord is one key of the keyring (issue 4: key rotation). The store never sees key
+// KeyRecord is one key of the keyring (docs/security-keys.md). The store never sees key
 // material in the clear: Material is sealed by the caller before AddKey.
 type KeyRecord struct {
 	Purpose   string // what the key is for, e.g. "fields" or "tokens"

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// benchLines are typical n8n lines (§2.3 of the protocol notes) plus the shapes that stress the
+// benchLines are typical n8n lines (docs/n8n-protocol.md) plus the shapes that stress the
 // scanner: escapes, non-ASCII text, and object content (which takes the encoding/json path).
 var benchLines = []struct{ name, line string }{
 	{"item", `{"type":"item","content":"Hello","metadata":{"nodeId":"6b49ad3c-1f0e-4b8e-9a51-2d3c4e5f6a7b","nodeName":"AI Agent","itemIndex":0,"runIndex":0,"timestamp":1767168912976}}`},

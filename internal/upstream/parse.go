@@ -38,7 +38,7 @@ func contentText(content any) string {
 	return string(b)
 }
 
-// wireChunk is one decoded line of n8n's streaming response (§2.2 of the protocol notes). NodeID
+// wireChunk is one decoded line of n8n's streaming response (docs/n8n-protocol.md, chunks). NodeID
 // and RunIndex may alias the decoded line, so a chunk must be handled before the next line is read
 // (the parser does): copying them would cost two allocations per streamed token.
 type wireChunk struct {

@@ -1,5 +1,5 @@
 // A fake n8n Chat Trigger for the browser e2e tests. It answers exactly like n8n's streaming
-// response mode (reference: n8n-protocol.md §2): status 200, Content-Type
+// response mode (docs/n8n-protocol.md): status 200, Content-Type
 // "application/json; charset=utf-8", chunked, one JSON object per line:
 //   {"type":"begin"|"item"|"end","content"?,"metadata":{nodeId,nodeName,itemIndex,runIndex,timestamp}}\n
 // It checks the proxy's HS256 JWT (like n8n's Webhook JWT auth) and counts requests per

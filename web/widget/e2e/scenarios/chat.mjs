@@ -1,5 +1,5 @@
-// Core chat: nothing stored before opening, streaming, history after reload,
-// the desktop screenshot.
+// Core chat: nothing stored before opening (web/widget/README.md, "Embedding"), streaming,
+// history after reload, the desktop screenshot.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { echoAnswer } from '../fake-n8n.mjs';
@@ -11,7 +11,7 @@ export const SCREENSHOTS = join(WIDGET_DIR, 'e2e/screenshots');
 
 export const tests = [
   {
-    name: 'nothing is stored and no session is made before the visitor opens the chat (R-36)',
+    name: 'nothing is stored and no session is made before the visitor opens the chat',
     async run(env) {
       await withBrowser({}, async ({ context }) => {
         const page = await context.newPage();

@@ -1,4 +1,5 @@
-// Where the session lives when the browser is strict: third-party cookies blocked,
+// Where the session lives when the browser is strict (web/widget/README.md, "Sessions and storage"):
+// third-party cookies blocked,
 // localStorage refused inside the iframe (the loader keeps the token on the host page),
 // and no storage at all (memory only, with a visible notice).
 import assert from 'node:assert/strict';

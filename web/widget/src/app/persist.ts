@@ -1,9 +1,10 @@
-// Where the visitor's session token lives, best first:
+// Where the visitor's session token lives, best first (web/widget/README.md, "Sessions and storage"):
 //  1. the iframe's own localStorage (partitioned per top-level site in current browsers);
 //  2. if that throws or does not keep a value, the host page's first-party localStorage, through
 //     the loader (postMessage "chatproxy:store", handed back as "chatproxy:restore" on load);
 //  3. memory only, and the widget says "this chat will not be saved".
-// Nothing is written anywhere before the visitor opens the chat: probing happens in init().
+// Nothing is written anywhere before the visitor opens the chat (web/widget/README.md, "Embedding"):
+// probing happens in init().
 
 import type { FrameMessage, HostMessage } from '../shared/protocol';
 import { parseHostMessage } from '../shared/protocol';

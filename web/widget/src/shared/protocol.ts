@@ -1,6 +1,7 @@
 // The postMessage protocol between the host-page loader (embed.js) and the chat iframe.
 // Both sides post with an exact targetOrigin and accept a message only when its origin,
-// its source window and its shape all check out. Anything else is dropped silently.
+// its source window and its shape all check out (docs/security.md, widget row). Anything else is
+// dropped silently.
 
 /** Largest accepted message, as JSON characters; chat text may be long, control messages are tiny. */
 export const MAX_CONTROL_CHARS = 4096;
