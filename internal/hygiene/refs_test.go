@@ -35,7 +35,8 @@ func textFiles(t *testing.T, root string) []string {
 	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
 		switch {
 		case strings.Contains(f, "node_modules/"), strings.HasSuffix(f, "package-lock.json"),
-			strings.Contains(f, "/testdata/"), strings.HasPrefix(f, "internal/webui/dist/"):
+			strings.Contains(f, "/testdata/"), strings.HasPrefix(f, "internal/webui/dist/"),
+			strings.HasPrefix(f, "internal/hygiene/"): // the rules quote what they forbid
 			continue
 		}
 		switch filepath.Ext(f) {
