@@ -1,0 +1,10 @@
+module github.com/chatproxy/chatproxy/deploy
+
+go 1.26.8
+
+require github.com/chatproxy/chatproxy v0.0.0
+
+require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+
+// The tests import the repository's own packages (fake n8n, config, metrics) from the checkout.
+replace github.com/chatproxy/chatproxy => ../
