@@ -4,7 +4,11 @@ go 1.26.8
 
 require github.com/chatproxy/chatproxy v0.0.0
 
-require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+require (
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/joho/godotenv v1.5.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
+)
 
 // The tests import the repository's own packages (fake n8n, config, metrics) from the checkout.
 replace github.com/chatproxy/chatproxy => ../

@@ -3,12 +3,14 @@ package deploytest
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -34,6 +36,14 @@ func NewClient(base, origin string, roots *x509.CertPool) *Client {
 	return &Client{Base: base, Origin: origin, HTTP: &http.Client{Transport: tr}, Header: http.Header{}}
 }
 
+// FromAddr makes the client connect from a local address, e.g. 127.0.0.2, so a proxy in
+// front of chatproxy sees the visitor at a different address than its own.
+func (c *Client) FromAddr(ip string) *Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	c.HTTP.Transport.(*http.Transport).DialContext = d.DialContext
+	return c
+}
+
 // Session is a created chat session.
 type Session struct {
 	ID    string `json:"session_id"`
@@ -57,6 +67,8 @@ func (c *Client) request(ctx context.Context, method, path, token string, body a
 		req.Header[k] = v
 	}
 	req.Header.Set("Origin", c.Origin)
+	// As a browser does: a proxy that compressed event streams would also delay them.
+	req.Header.Set("Accept-Encoding", "gzip")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -102,6 +114,7 @@ func (c *Client) Resume(ctx context.Context, s Session, messageID, lastEventID s
 	req.Header.Set("Authorization", "Bearer "+s.Token)
 	req.Header.Set("Last-Event-ID", lastEventID)
 	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Accept-Encoding", "gzip")
 	resp, err := c.HTTP.Do(req)
 	return openStream(resp, err, start)
 }
@@ -164,7 +177,14 @@ func openStream(resp *http.Response, err error, start time.Time) (*Stream, error
 		resp.Body.Close()
 		return nil, fmt.Errorf("want an event stream, got %d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
 	}
-	return &Stream{resp: resp, r: bufio.NewReader(resp.Body), start: start}, nil
+	var body io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		if body, err = gzip.NewReader(resp.Body); err != nil {
+			resp.Body.Close()
+			return nil, err
+		}
+	}
+	return &Stream{resp: resp, r: bufio.NewReader(body), start: start}, nil
 }
 
 // Next returns the next event; io.EOF after "data: [DONE]" or the end of the body.
@@ -224,6 +244,9 @@ func (s *Stream) Rest() ([]Event, error) {
 
 // Close drops the connection (a visitor leaving mid-answer).
 func (s *Stream) Close() { s.resp.Body.Close() }
+
+// Proto is the response's protocol, e.g. HTTP/2.0.
+func (s *Stream) Proto() string { return s.resp.Proto }
 
 // Header is the response's header.
 func (s *Stream) Header() http.Header { return s.resp.Header }
