@@ -79,15 +79,15 @@ func Path(t testing.TB, elem ...string) string {
 
 // installHints says how .ci/run installs each tool, for the failure message.
 var installHints = map[string]string{
-	"docker":         "apt-get install docker.io (or any docker CLI)",
-	"dockerd":        "apt-get install docker.io",
+	"docker":            "apt-get install docker.io (or any docker CLI)",
+	"dockerd":           "apt-get install docker.io",
 	"docker-compose":    "apt-get install docker-compose",
 	"docker-compose-v2": "cd deploy/tools/compose && go build -o $(go env GOPATH)/bin/docker-compose-v2 github.com/docker/compose/v2/cmd",
-	"nginx":          "apt-get install nginx",
-	"helm":           "go install helm.sh/helm/v3/cmd/helm@v3.22.0",
-	"actionlint":     "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12",
-	"kubectl":        "kubectl (https://kubernetes.io/docs/tasks/tools/)",
-	"terraform":      "terraform (https://developer.hashicorp.com/terraform/install)",
+	"nginx":             "apt-get install nginx",
+	"helm":              "go install helm.sh/helm/v3/cmd/helm@v3.22.0",
+	"actionlint":        "go install github.com/rhysd/actionlint/cmd/actionlint@v1.7.12",
+	"kubectl":           "kubectl (https://kubernetes.io/docs/tasks/tools/)",
+	"terraform":         "terraform (https://developer.hashicorp.com/terraform/install)",
 }
 
 // Tool finds a command in PATH or in $(go env GOPATH)/bin and fails the test when it is missing.

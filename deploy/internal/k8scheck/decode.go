@@ -30,18 +30,18 @@ import (
 
 // known are the kinds the deployment manifests may contain.
 var known = map[schema.GroupVersionKind]func() runtime.Object{
-	{Version: "v1", Kind: "ConfigMap"}:                                        func() runtime.Object { return &corev1.ConfigMap{} },
-	{Version: "v1", Kind: "Service"}:                                          func() runtime.Object { return &corev1.Service{} },
-	{Version: "v1", Kind: "ServiceAccount"}:                                   func() runtime.Object { return &corev1.ServiceAccount{} },
-	{Version: "v1", Kind: "Secret"}:                                           func() runtime.Object { return &corev1.Secret{} },
-	{Group: "apps", Version: "v1", Kind: "Deployment"}:                        func() runtime.Object { return &appsv1.Deployment{} },
-	{Group: "batch", Version: "v1", Kind: "Job"}:                              func() runtime.Object { return &batchv1.Job{} },
-	{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"}:    func() runtime.Object { return &autoscalingv2.HorizontalPodAutoscaler{} },
-	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"}:             func() runtime.Object { return &policyv1.PodDisruptionBudget{} },
-	{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"}:              func() runtime.Object { return &networkingv1.Ingress{} },
-	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"}:        func() runtime.Object { return &networkingv1.NetworkPolicy{} },
-	{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"}:   func() runtime.Object { return &monitoringv1.ServiceMonitor{} },
-	{Group: "monitoring.coreos.com", Version: "v1", Kind: "PrometheusRule"}:   func() runtime.Object { return &monitoringv1.PrometheusRule{} },
+	{Version: "v1", Kind: "ConfigMap"}:                                      func() runtime.Object { return &corev1.ConfigMap{} },
+	{Version: "v1", Kind: "Service"}:                                        func() runtime.Object { return &corev1.Service{} },
+	{Version: "v1", Kind: "ServiceAccount"}:                                 func() runtime.Object { return &corev1.ServiceAccount{} },
+	{Version: "v1", Kind: "Secret"}:                                         func() runtime.Object { return &corev1.Secret{} },
+	{Group: "apps", Version: "v1", Kind: "Deployment"}:                      func() runtime.Object { return &appsv1.Deployment{} },
+	{Group: "batch", Version: "v1", Kind: "Job"}:                            func() runtime.Object { return &batchv1.Job{} },
+	{Group: "autoscaling", Version: "v2", Kind: "HorizontalPodAutoscaler"}:  func() runtime.Object { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	{Group: "policy", Version: "v1", Kind: "PodDisruptionBudget"}:           func() runtime.Object { return &policyv1.PodDisruptionBudget{} },
+	{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"}:            func() runtime.Object { return &networkingv1.Ingress{} },
+	{Group: "networking.k8s.io", Version: "v1", Kind: "NetworkPolicy"}:      func() runtime.Object { return &networkingv1.NetworkPolicy{} },
+	{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"}: func() runtime.Object { return &monitoringv1.ServiceMonitor{} },
+	{Group: "monitoring.coreos.com", Version: "v1", Kind: "PrometheusRule"}: func() runtime.Object { return &monitoringv1.PrometheusRule{} },
 }
 
 // Objects are the decoded documents, in order.
