@@ -204,6 +204,9 @@ func TestComposeStackRunsOnHost(t *testing.T) {
 		"CHATPROXY_PORT_B="+strconv.Itoa(portB),
 		"CHATPROXY_PUBLIC_URL=http://127.0.0.1:"+strconv.Itoa(portA),
 	)
+	if u := os.Getenv("CHATPROXY_TEST_REDIS_URL"); u != "" {
+		env = append(env, "HOST_REDIS_URL="+u)
+	}
 	cmd := deploytest.Cmd{Dir: deploytest.Path(t, "deploy", "compose"), Env: env, Timeout: 3 * time.Minute}
 	compose := []string{"-p", "cptest", "-f", "compose.yaml", "-f", "compose.host.yaml"}
 	t.Cleanup(func() {

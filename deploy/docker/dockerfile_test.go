@@ -71,10 +71,10 @@ func TestDockerfileStages(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		"FROM node:${NODE_VERSION}-${DEBIAN_VERSION}-slim AS widget",
-		"FROM golang:${GO_VERSION}-${DEBIAN_VERSION} AS build",
-		"FROM debian:${DEBIAN_VERSION}-slim AS assemble",
-		"CGO_ENABLED=0 go build",
+		"FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-${DEBIAN_VERSION}-slim AS widget",
+		"FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-${DEBIAN_VERSION} AS build",
+		"FROM --platform=$BUILDPLATFORM debian:${DEBIAN_VERSION}-slim AS assemble",
+		"CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build",
 		"RUN npm ci",
 		"RUN make-rootfs.sh /ctx/rootfs",
 	} {

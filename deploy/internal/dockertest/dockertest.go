@@ -68,6 +68,8 @@ func start(dockerd, docker string) (*Daemon, error) {
 	}
 	d.cmd = exec.Command(dockerd,
 		"--bridge=none", "--iptables=false", "--ip6tables=false",
+		// Own containerd namespaces, in case this dockerd finds the machine's containerd.
+		"--containerd-namespace", "chatproxy-test", "--containerd-plugins-namespace", "chatproxy-test-plugins",
 		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "dockerd.pid"), "--host", d.Host)
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
