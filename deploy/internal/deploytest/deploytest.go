@@ -96,6 +96,11 @@ func Tool(t testing.TB, name string) string {
 	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
+	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} { // PATH may lack them
+		if p := filepath.Join(dir, name); isExecutable(p) {
+			return p
+		}
+	}
 	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
 		p := filepath.Join(strings.TrimSpace(string(out)), "bin", name)
 		if _, err := os.Stat(p); err == nil {
@@ -104,6 +109,11 @@ func Tool(t testing.TB, name string) string {
 	}
 	t.Fatalf("%s is required by this test and is not installed (%s; .ci/run installs it)", name, installHints[name])
 	return ""
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0
 }
 
 // Cmd describes one command run by a test.
