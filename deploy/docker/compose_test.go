@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatproxy/chatproxy/deploy/internal/deploytest"
 	"github.com/chatproxy/chatproxy/deploy/internal/dockertest"
+	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/n8ntest"
 	"github.com/chatproxy/chatproxy/internal/store/storetest"
 )
@@ -69,6 +70,10 @@ func TestComposeFilesValidate(t *testing.T) {
 		cmd.Run(t, v2, append(args, "config", "-q")...)
 	}
 	cmd.Run(t, v2, "-f", "compose.yaml", "-f", "compose.host.yaml", "config", "-q")
+
+	if sites, err := config.LoadSitesFile(filepath.Join(dir, "sites.example.yaml")); err != nil || len(sites) == 0 {
+		t.Errorf("sites.example.yaml does not load in chatproxy: %v", err)
+	}
 
 	var stack composeConfig
 	if err := json.Unmarshal([]byte(cmd.Run(t, v2, "-f", "compose.yaml", "config", "--format", "json")), &stack); err != nil {

@@ -71,10 +71,10 @@ func TestDockerfileStages(t *testing.T) {
 	}
 	s := string(b)
 	for _, want := range []string{
-		"FROM --platform=$BUILDPLATFORM node:${NODE_VERSION}-${DEBIAN_VERSION}-slim AS widget",
-		"FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-${DEBIAN_VERSION} AS build",
-		"FROM --platform=$BUILDPLATFORM debian:${DEBIAN_VERSION}-slim AS assemble",
-		"CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build",
+		"FROM --platform=${BUILDPLATFORM:-linux/amd64} node:${NODE_VERSION}-${DEBIAN_VERSION}-slim AS widget",
+		"FROM --platform=${BUILDPLATFORM:-linux/amd64} golang:${GO_VERSION}-${DEBIAN_VERSION} AS build",
+		"FROM --platform=${BUILDPLATFORM:-linux/amd64} debian:${DEBIAN_VERSION}-slim AS assemble",
+		"CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH:-amd64} go build",
 		"RUN npm ci",
 		"RUN make-rootfs.sh /ctx/rootfs",
 	} {
