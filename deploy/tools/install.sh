@@ -32,8 +32,8 @@ if ! stamp docker-compose-v2 "$COMPOSE_VERSION"; then
     -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
     -o "$BIN/docker-compose-v2" github.com/docker/compose/v2/cmd) && mark docker-compose-v2 "$COMPOSE_VERSION"
 fi
-mkdir -p "$HOME/.docker/cli-plugins"
-ln -sf "$BIN/docker-compose-v2" "$HOME/.docker/cli-plugins/docker-compose"
+mkdir -p "${HOME:-/root}/.docker/cli-plugins"
+ln -sf "$BIN/docker-compose-v2" "${HOME:-/root}/.docker/cli-plugins/docker-compose"
 if ! command -v kubectl >/dev/null 2>&1 && ! stamp kustomize "$KUSTOMIZE_VERSION"; then
   go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" && mark kustomize "$KUSTOMIZE_VERSION"
 fi
