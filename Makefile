@@ -6,7 +6,7 @@ LDFLAGS := -s -w -X github.com/chatproxy/chatproxy/internal/cli.Version=$(VERSIO
 WIDGET := web/widget
 FUZZTIME ?= 10s
 
-.PHONY: all build build-go widget run test test-go test-widget test-e2e vet fmt-check tidy-check tree-snapshot tree-check fuzz bench soak rolling clean
+.PHONY: all build build-go build-static widget image run test test-go test-widget test-e2e deploy-test vet fmt-check tidy-check tree-snapshot tree-check fuzz bench soak rolling clean
 
 all: build
 
@@ -15,6 +15,16 @@ build: widget build-go
 
 build-go:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/chatproxy ./cmd/chatproxy
+
+## build-static: bin/chatproxy-static, linked statically (CGO_ENABLED=0) for the container image
+build-static: widget
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/chatproxy-static ./cmd/chatproxy
+
+## image: the container image $(IMAGE) from the host-built binary (FROM scratch: pulls nothing)
+IMAGE ?= chatproxy:dev
+image: build-static
+	VERSION=$(VERSION) REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+	  deploy/docker/build-prebuilt.sh bin/chatproxy-static $(IMAGE)
 
 widget: $(WIDGET)/node_modules/.package-lock.json
 	cd $(WIDGET) && npm run build
@@ -31,7 +41,7 @@ run: build
 	./bin/chatproxy serve
 
 ## test: everything CI runs
-test: tree-snapshot fmt-check tidy-check vet build test-go test-widget test-e2e tree-check
+test: tree-snapshot fmt-check tidy-check vet build test-go test-widget test-e2e deploy-test tree-check
 
 # tree-snapshot and tree-check bracket `make test`: building and testing must not change any
 # file git tracks (or leave new untracked ones), so a fresh clone stays clean after the run.
@@ -63,6 +73,11 @@ test-widget:
 
 test-e2e: build
 	cd $(WIDGET) && CHATPROXY_BIN=$(CURDIR)/bin/chatproxy npm run e2e
+
+## deploy-test: the deploy/ module's tests: image (own dockerd; root), Compose, nginx, Helm,
+## kustomize, Terraform, workflows, alerts. Tools: deploy/tools/install.sh and .ci/run.
+deploy-test: build
+	cd deploy && $(GO) vet ./... && $(GO) test -count=1 -timeout 20m ./...
 
 ## fuzz: run every fuzz target for FUZZTIME
 # The targets are found in the code (`func FuzzX(f *testing.F)` in a _test.go file), as

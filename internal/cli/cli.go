@@ -1,7 +1,7 @@
 // Package cli is the chatproxy command line; cmd/chatproxy only calls Run.
 //
 // The commands: serve (default), migrate, sites list, keys show, keys generate, keys list, keys
-// rotate, keys reencrypt and version.
+// rotate, keys reencrypt, health and version.
 package cli
 
 import (
@@ -32,6 +32,7 @@ Usage:
   chatproxy keys list      session-token keys and field-key ids (never their material)
   chatproxy keys rotate    new session-token key (--revoke-previous after a leak)
   chatproxy keys reencrypt reseal stored data with the newest field key (resumable)
+  chatproxy health         exit 0 when this host's server answers /health/live (container HEALTHCHECK)
   chatproxy version        print the version
 
 Configuration comes from the environment, a .env file and CHATPROXY_SITES_FILE (see README).
@@ -53,6 +54,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = sites(args, stdout)
 	case "keys":
 		err = runKeys(ctx, args, stdout)
+	case "health":
+		err = health(ctx, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "chatproxy", Version)
 	case "help", "--help", "-h":
