@@ -17,7 +17,7 @@ type Config struct {
 	AdminAddr string
 	// AdminURL is how operators' browsers reach the console (CHATPROXY_ADMIN_URL): the setup
 	// link and the CSRF Origin check use it; empty = the request's own scheme and host.
-	AdminURL string
+	AdminURL    string
 	DataDir     string // CHATPROXY_DATA_DIR
 	PublicURL   string // CHATPROXY_PUBLIC_URL: how browsers reach this server (demo origin, cookies)
 	DatabaseURL string // DATABASE_URL: PostgreSQL; empty = SQLite in DataDir
