@@ -267,7 +267,9 @@ func SetupInvalid() *Error {
 }
 
 // AccountExists: an account with this email exists.
-func AccountExists() *Error { return codeAccountExists.with("An account with this email already exists.") }
+func AccountExists() *Error {
+	return codeAccountExists.with("An account with this email already exists.")
+}
 
 // InvalidCursor: a pagination cursor this endpoint did not issue.
 func InvalidCursor() *Error { return codeInvalidCursor.with("cursor is not a cursor from this list.") }
