@@ -108,7 +108,13 @@ func serve(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	if c.Demo {
-		fmt.Fprintf(stderr, "\n  chatproxy demo is running: open http://localhost:%s/ and click the chat button.\n\n", portOf(l.Public.Addr().String()))
+		fmt.Fprintf(stderr, "\n  chatproxy demo is running: open http://localhost:%s/ and click the chat button.\n", portOf(l.Public.Addr().String()))
+	}
+	if u := a.SetupURL(l); u != "" {
+		fmt.Fprintf(stderr, "\n  operator console, first run: create the owner account at %s\n  (valid 1 hour, once; or run: chatproxy admin add --email you@example.com --role owner --password-stdin)\n", u)
+	}
+	if c.Demo || a.SetupURL(l) != "" {
+		fmt.Fprintln(stderr)
 	}
 	return a.Serve(ctx, l)
 }

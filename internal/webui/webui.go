@@ -1,7 +1,7 @@
 // Package webui embeds the browser side built by web/widget (`npm run build`): the host-page
-// loader (embed.js), the chat iframe app (widget/) and the demo shop page (demo/). A fresh
-// clone has only dist/.gitkeep, so the package always compiles; Built reports whether a
-// real build is present.
+// loader (embed.js), the chat iframe app (widget/) and the demo shop page (demo/); and the
+// operator console built by web/admin (admin/). A fresh clone has only dist/.gitkeep, so the
+// package always compiles; Built and AdminBuilt report whether a real build is present.
 package webui
 
 import (
@@ -18,6 +18,7 @@ const (
 	WidgetIndex    = "widget/index.html" // GET /widget/
 	WidgetAssetDir = "widget/assets"     // GET /widget/assets/*
 	DemoIndex      = "demo/index.html"   // GET /
+	AdminIndex     = "admin/index.html"  // GET /admin/… (the operator console, web/admin)
 )
 
 // FS returns the build output rooted at dist: embed.js, widget/…, demo/….
@@ -33,5 +34,11 @@ func FS() fs.FS {
 // Built reports whether the widget has been built (dist/widget/index.html exists).
 func Built() bool {
 	_, err := fs.Stat(FS(), WidgetIndex)
+	return err == nil
+}
+
+// AdminBuilt reports whether the operator console app has been built (dist/admin/index.html).
+func AdminBuilt() bool {
+	_, err := fs.Stat(FS(), AdminIndex)
 	return err == nil
 }
