@@ -1,5 +1,5 @@
-// Package cli is the chatproxy command line: serve (default), migrate, sites list, keys show,
-// keys generate and version. cmd/chatproxy only calls Run.
+// Package cli is the chatproxy command line: serve (default), migrate, sites, keys, admin
+// (console accounts and tokens), audit verify and version. cmd/chatproxy only calls Run.
 package cli
 
 import (
@@ -31,6 +31,12 @@ Usage:
   chatproxy keys list      session-token keys and field-key ids (never their material)
   chatproxy keys rotate    new session-token key (--revoke-previous after a leak)
   chatproxy keys reencrypt reseal stored data with the newest field key (resumable)
+  chatproxy admin add      create a console account (--email E --role owner|admin|viewer [--sites a,b] --password-stdin)
+  chatproxy admin list     list console accounts
+  chatproxy admin passwd   set an account's password (--email E --password-stdin)
+  chatproxy admin disable  disable an account (--email E)
+  chatproxy admin token    print a new API token once (--email E --name N [--expires 30d])
+  chatproxy audit verify   check the audit log's hash chain
   chatproxy version        print the version
 
 Configuration comes from the environment, a .env file and CHATPROXY_SITES_FILE (see README).
@@ -52,6 +58,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = sites(args, stdout)
 	case "keys":
 		err = runKeys(ctx, args, stdout)
+	case "admin":
+		err = runAdmin(ctx, args, stdout, stderr)
+	case "audit":
+		err = auditVerify(ctx, args, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "chatproxy", Version)
 	case "help", "--help", "-h":
