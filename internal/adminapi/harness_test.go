@@ -14,9 +14,9 @@ import (
 
 	"github.com/chatproxy/chatproxy/internal/adminapi"
 	"github.com/chatproxy/chatproxy/internal/audit"
+	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/console"
-	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/store/postgres"
