@@ -9,6 +9,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/adminapi"
 	"github.com/chatproxy/chatproxy/internal/audit"
 	"github.com/chatproxy/chatproxy/internal/clientip"
+	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/console"
 	"github.com/chatproxy/chatproxy/internal/crypto"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
@@ -82,4 +83,20 @@ func browsable(addr string) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// consoleWarning flags a console that operators would reach over plain HTTP from elsewhere:
+// passwords and session cookies would cross the network in the clear.
+func consoleWarning(c config.Config) string {
+	if !c.AdminEnabled() || c.AdminHTTPS() {
+		return ""
+	}
+	if c.AdminOnPublicListener() {
+		return "the operator console is on the public listener without an https CHATPROXY_PUBLIC_URL: sign-ins travel unencrypted unless a TLS proxy is in front (set CHATPROXY_ADMIN_URL=https://… then)"
+	}
+	host, _, err := net.SplitHostPort(c.AdminAddr)
+	if ip := net.ParseIP(host); err == nil && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return "the operator console listens on " + c.AdminAddr + " over plain HTTP: put a TLS proxy in front and set CHATPROXY_ADMIN_URL=https://…, or keep it on 127.0.0.1"
+	}
+	return ""
 }

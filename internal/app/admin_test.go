@@ -138,3 +138,26 @@ func TestConsoleOff(t *testing.T) {
 		t.Errorf("/admin/api/v1/me with the console off: %d", code)
 	}
 }
+
+func TestConsoleWarning(t *testing.T) {
+	for _, tc := range []struct {
+		addr, adminURL, publicURL string
+		warn                      bool
+	}{
+		{"127.0.0.1:8081", "", "", false},
+		{"[::1]:8081", "", "", false},
+		{"localhost:8081", "", "", false},
+		{"off", "", "", false},
+		{"0.0.0.0:8081", "", "", true},
+		{"10.0.0.5:8081", "", "", true},
+		{"10.0.0.5:8081", "https://console.example.com", "", false},
+		{"public", "", "http://chat.example.com", true},
+		{"public", "", "https://chat.example.com", false},
+	} {
+		c := config.Default()
+		c.AdminAddr, c.AdminURL, c.PublicURL = tc.addr, tc.adminURL, tc.publicURL
+		if got := consoleWarning(c) != ""; got != tc.warn {
+			t.Errorf("%+v: warning %v, want %v", tc, got, tc.warn)
+		}
+	}
+}

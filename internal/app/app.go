@@ -297,5 +297,8 @@ func (a *App) Warnings() []string {
 	if a.Config.Demo {
 		out = append(out, "demo mode: no sites configured; answers come from the built-in demo agent")
 	}
+	if w := consoleWarning(a.Config); w != "" {
+		out = append(out, w)
+	}
 	return out
 }
