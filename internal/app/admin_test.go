@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,10 @@ import (
 // startApp runs a demo-mode app with the console at adminAddr and returns it with its
 // listeners; it stops when the test ends.
 func startApp(t *testing.T, adminAddr string) (*App, Listeners) {
+	return startAppLogging(t, adminAddr, io.Discard)
+}
+
+func startAppLogging(t *testing.T, adminAddr string, logTo io.Writer) (*App, Listeners) {
 	t.Helper()
 	vars := map[string]string{
 		"CHATPROXY_DATA_DIR":        t.TempDir(),
@@ -33,7 +38,7 @@ func startApp(t *testing.T, adminAddr string) (*App, Listeners) {
 	if err := config.EnsureSecrets(&c); err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(context.Background(), c, slog.New(slog.DiscardHandler))
+	a, err := New(context.Background(), c, slog.New(slog.NewJSONHandler(logTo, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +81,8 @@ func status(t *testing.T, method, url, body string) (int, string) {
 }
 
 func TestConsoleOnItsOwnListener(t *testing.T) {
-	a, l := startApp(t, "127.0.0.1:0")
+	logs := &syncBuffer{}
+	a, l := startAppLogging(t, "127.0.0.1:0", logs)
 	if l.Admin == nil {
 		t.Fatal("no console listener")
 	}
@@ -101,6 +107,13 @@ func TestConsoleOnItsOwnListener(t *testing.T) {
 	link := a.SetupURL(l)
 	if !strings.HasPrefix(link, admin+"/admin/setup?token=") {
 		t.Fatalf("setup link %q does not name the console listener", link)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), `"setup_url":"`+link+`"`) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), `"setup_url":"`+link+`"`) {
+		t.Fatalf("start-up did not log the setup link; log:\n%s", logs.String())
 	}
 	token := link[strings.Index(link, "token=")+len("token="):]
 	code, body := status(t, "POST", admin+"/admin/api/v1/setup", `{"token":"`+token+`","email":"owner@example.com","password":"correct horse battery"}`)
@@ -161,3 +174,16 @@ func TestConsoleWarning(t *testing.T) {
 		}
 	}
 }
+
+// syncBuffer is a bytes.Buffer safe for the server goroutines that log into it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
