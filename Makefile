@@ -106,4 +106,4 @@ rolling:
 	$(GO) run ./cmd/chatbench $(ROLLINGFLAGS)
 
 clean:
-	rm -rf bin internal/webui/dist/widget internal/webui/dist/demo internal/webui/dist/embed.js
+	rm -rf bin internal/webui/dist/widget internal/webui/dist/demo internal/webui/dist/embed.js internal/webui/dist/admin

@@ -196,3 +196,94 @@ func ShuttingDown(retry time.Duration) *Error {
 	e.RetryAfter = retry
 	return e
 }
+
+// The operator console's codes (docs/console.md).
+var (
+	codeInvalidCredentials = declare(http.StatusUnauthorized, "invalid_credentials")
+	codeTOTPRequired       = declare(http.StatusUnauthorized, "totp_required")
+	codeLoginBackoff       = declare(http.StatusTooManyRequests, "login_backoff")
+	codeCSRF               = declare(http.StatusForbidden, "csrf")
+	codePreconditionFailed = declare(http.StatusPreconditionFailed, "precondition_failed")
+	codeSiteExists         = declare(http.StatusConflict, "site_exists")
+	codeSiteManagedByFile  = declare(http.StatusConflict, "site_managed_by_file")
+	codeWebhookNotAllowed  = declare(http.StatusBadRequest, "webhook_not_allowed")
+	codeInvalidRange       = declare(http.StatusBadRequest, "invalid_range")
+	codeWeakPassword       = declare(http.StatusBadRequest, "weak_password")
+	codeSetupInvalid       = declare(http.StatusBadRequest, "setup_invalid")
+	codeAccountExists      = declare(http.StatusConflict, "account_exists")
+	codeInvalidCursor      = declare(http.StatusBadRequest, "invalid_cursor")
+	codeInvalidTOTP        = declare(http.StatusBadRequest, "invalid_totp")
+	codeWrongPassword      = declare(http.StatusBadRequest, "wrong_password")
+	codeTOTPState          = declare(http.StatusConflict, "totp_state")
+	codeLastOwner          = declare(http.StatusConflict, "last_owner")
+)
+
+// InvalidCredentials: a failed sign-in; the same answer whether the email is unknown, the
+// password wrong, the account disabled or the TOTP code wrong.
+func InvalidCredentials() *Error {
+	return codeInvalidCredentials.with("The email, password or code is not right.")
+}
+
+// TOTPRequired: the password was right and the account needs its authenticator code.
+func TOTPRequired() *Error {
+	return codeTOTPRequired.with("Enter the 6-digit code from your authenticator app.")
+}
+
+// LoginBackoff: too many failed sign-ins for the account or from the address.
+func LoginBackoff(retry time.Duration) *Error {
+	return codeLoginBackoff.withRetry("Too many failed sign-ins. Please wait before trying again.", retry)
+}
+
+// CSRF: a cookie-authenticated change without the CSRF token, or from a foreign Origin.
+func CSRF() *Error {
+	return codeCSRF.with("The request lacks a valid X-CSRF-Token or comes from another origin.")
+}
+
+// PreconditionFailed: If-Match names a version that is no longer current.
+func PreconditionFailed() *Error {
+	return codePreconditionFailed.with("The resource changed since you read it. Reload and try again.")
+}
+
+// SiteExists: a site with this id exists.
+func SiteExists() *Error { return codeSiteExists.with("A site with this id already exists.") }
+
+// SiteManagedByFile: the site comes from the sites file or the environment.
+func SiteManagedByFile() *Error {
+	return codeSiteManagedByFile.with("This site is configured in the sites file or the environment; change it there.")
+}
+
+// WebhookNotAllowed: the webhook URL points at a private, loopback, link-local or metadata address.
+func WebhookNotAllowed(message string) *Error { return codeWebhookNotAllowed.with(message) }
+
+// InvalidRange: a time range that is reversed or too long; message says which.
+func InvalidRange(message string) *Error { return codeInvalidRange.with(message) }
+
+// WeakPassword: the password does not meet the policy; message says how.
+func WeakPassword(message string) *Error { return codeWeakPassword.with(message) }
+
+// SetupInvalid: the setup link is unknown, used, expired, or an account already exists.
+func SetupInvalid() *Error {
+	return codeSetupInvalid.with("This setup link is not valid any more. Restart chatproxy for a new one, or use `chatproxy admin add`.")
+}
+
+// AccountExists: an account with this email exists.
+func AccountExists() *Error {
+	return codeAccountExists.with("An account with this email already exists.")
+}
+
+// InvalidCursor: a pagination cursor this endpoint did not issue.
+func InvalidCursor() *Error { return codeInvalidCursor.with("cursor is not a cursor from this list.") }
+
+// InvalidTOTP: an authenticator code that is wrong or already used.
+func InvalidTOTP() *Error { return codeInvalidTOTP.with("The code is not right, or was already used.") }
+
+// WrongPassword: the current password given to confirm a change is wrong.
+func WrongPassword() *Error { return codeWrongPassword.with("The current password is not right.") }
+
+// TOTPState: the two-factor step does not fit the account's state; message says why.
+func TOTPState(message string) *Error { return codeTOTPState.with(message) }
+
+// LastOwner: the change would leave no active owner.
+func LastOwner() *Error {
+	return codeLastOwner.with("At least one active owner must remain.")
+}

@@ -16,10 +16,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/chatproxy/chatproxy/internal/adminapi"
 	"github.com/chatproxy/chatproxy/internal/analytics"
 	"github.com/chatproxy/chatproxy/internal/chat"
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
+	"github.com/chatproxy/chatproxy/internal/console"
 	"github.com/chatproxy/chatproxy/internal/crypto"
 	"github.com/chatproxy/chatproxy/internal/demoagent"
 	"github.com/chatproxy/chatproxy/internal/geoip"
@@ -51,8 +53,12 @@ type App struct {
 	Upstream *upstream.Client
 	// KeyManager keeps the session-token keys (in the database, sealed) and rotates them.
 	KeyManager *keys.Manager
+	// Console and Admin are the operator console (nil when CHATPROXY_ADMIN_ADDR=off).
+	Console *console.Service
+	Admin   *adminapi.Server
 
-	closers []func()
+	setupToken string // one-time first-run token, "" when accounts exist
+	closers    []func()
 }
 
 // NewLogger builds the process logger: JSON, or text when debugging.
@@ -180,6 +186,9 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		deps.Redis = redisPinger{rdb}
 	}
 	a.Server = httpapi.New(deps)
+	if err := a.newConsole(ctx, limiter); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -310,6 +319,9 @@ func (a *App) Warnings() []string {
 	}
 	if a.Config.Demo {
 		out = append(out, "demo mode: no sites configured; answers come from the built-in demo agent")
+	}
+	if w := consoleWarning(a.Config); w != "" {
+		out = append(out, w)
 	}
 	return out
 }

@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/chatproxy/chatproxy/internal/adminapi"
 	"github.com/chatproxy/chatproxy/internal/httpapi"
 )
 
@@ -14,9 +16,10 @@ import (
 type Listeners struct {
 	Public  net.Listener
 	Metrics net.Listener // nil when metrics are off
+	Admin   net.Listener // nil when the console is off or on the public listener
 }
 
-// Listen binds the public and metrics addresses.
+// Listen binds the public, metrics and console addresses.
 func (a *App) Listen() (Listeners, error) {
 	var l Listeners
 	var err error
@@ -29,6 +32,15 @@ func (a *App) Listen() (Listeners, error) {
 			return l, err
 		}
 	}
+	if a.Admin != nil && !a.Config.AdminOnPublicListener() {
+		if l.Admin, err = net.Listen("tcp", a.Config.AdminAddr); err != nil {
+			_ = l.Public.Close()
+			if l.Metrics != nil {
+				_ = l.Metrics.Close()
+			}
+			return l, fmt.Errorf("console listener (CHATPROXY_ADMIN_ADDR): %w", err)
+		}
+	}
 	return l, nil
 }
 
@@ -37,9 +49,9 @@ func (a *App) Listen() (Listeners, error) {
 // the streams still open get a reconnect event; then the listeners close.
 func (a *App) Serve(ctx context.Context, l Listeners) error {
 	go a.KeyManager.Run(ctx) // reloads keys rotated elsewhere; rotates when due
-	srv := &http.Server{Handler: a.Server, ErrorLog: nil}
+	srv := &http.Server{Handler: a.publicHandler(), ErrorLog: nil}
 	httpapi.ConfigureHTTPServer(srv)
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- srv.Serve(l.Public) }()
 	var msrv *http.Server
 	if l.Metrics != nil {
@@ -48,7 +60,14 @@ func (a *App) Serve(ctx context.Context, l Listeners) error {
 		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { errc <- msrv.Serve(l.Metrics) }()
 	}
+	var asrv *http.Server
+	if l.Admin != nil {
+		asrv = &http.Server{Handler: a.Admin}
+		adminapi.ConfigureHTTPServer(asrv)
+		go func() { errc <- asrv.Serve(l.Admin) }()
+	}
 	a.Log.Info("chatproxy listening", "addr", l.Public.Addr().String(), "demo", a.Config.Demo, "sites", len(a.Sites.All()))
+	a.logConsole(l)
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -78,6 +97,24 @@ func (a *App) Serve(ctx context.Context, l Listeners) error {
 	if msrv != nil {
 		_ = msrv.Shutdown(shutCtx)
 	}
+	if asrv != nil {
+		_ = asrv.Shutdown(shutCtx)
+	}
 	a.Log.Info("stopped")
 	return err
+}
+
+// logConsole says where the console is and, on first run, the one-time setup link.
+func (a *App) logConsole(l Listeners) {
+	switch {
+	case a.Admin == nil:
+		return
+	case l.Admin != nil:
+		a.Log.Info("operator console listening", "addr", l.Admin.Addr().String())
+	default:
+		a.Log.Info("operator console on the public listener at /admin/")
+	}
+	if u := a.SetupURL(l); u != "" {
+		a.Log.Warn("no console account yet: open the setup link within 1 hour to create the owner (or run chatproxy admin add)", "setup_url", u)
+	}
 }

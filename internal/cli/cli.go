@@ -1,7 +1,7 @@
 // Package cli is the chatproxy command line; cmd/chatproxy only calls Run.
 //
-// The commands: serve (default), migrate, sites list, keys show, keys generate, keys list, keys
-// rotate, keys reencrypt, health and version.
+// The commands: serve (default), migrate, sites list, keys (show, generate, list, rotate,
+// reencrypt), admin (console accounts and tokens), audit verify, health and version.
 package cli
 
 import (
@@ -33,6 +33,12 @@ Usage:
   chatproxy keys rotate    new session-token key (--revoke-previous after a leak)
   chatproxy keys reencrypt reseal stored data with the newest field key (resumable)
   chatproxy health         exit 0 when this host's server answers /health/live (container HEALTHCHECK)
+  chatproxy admin add      create a console account (--email E --role owner|admin|viewer [--sites a,b] --password-stdin)
+  chatproxy admin list     list console accounts
+  chatproxy admin passwd   set an account's password (--email E --password-stdin)
+  chatproxy admin disable  disable an account (--email E)
+  chatproxy admin token    print a new API token once (--email E --name N [--expires 30d])
+  chatproxy audit verify   check the audit log's hash chain
   chatproxy version        print the version
 
 Configuration comes from the environment, a .env file and CHATPROXY_SITES_FILE (see README).
@@ -56,6 +62,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runKeys(ctx, args, stdout)
 	case "health":
 		err = health(ctx, stdout)
+	case "admin":
+		err = runAdmin(ctx, args, stdout, stderr)
+	case "audit":
+		err = auditVerify(ctx, args, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "chatproxy", Version)
 	case "help", "--help", "-h":
@@ -112,7 +122,13 @@ func serve(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	if c.Demo {
-		fmt.Fprintf(stderr, "\n  chatproxy demo is running: open http://localhost:%s/ and click the chat button.\n\n", portOf(l.Public.Addr().String()))
+		fmt.Fprintf(stderr, "\n  chatproxy demo is running: open http://localhost:%s/ and click the chat button.\n", portOf(l.Public.Addr().String()))
+	}
+	if u := a.SetupURL(l); u != "" {
+		fmt.Fprintf(stderr, "\n  operator console, first run: create the owner account at %s\n  (valid 1 hour, once; or run: chatproxy admin add --email you@example.com --role owner --password-stdin)\n", u)
+	}
+	if c.Demo || a.SetupURL(l) != "" {
+		fmt.Fprintln(stderr)
 	}
 	return a.Serve(ctx, l)
 }

@@ -14,6 +14,12 @@ import (
 type Config struct {
 	Addr        string // CHATPROXY_ADDR
 	MetricsAddr string // CHATPROXY_METRICS_ADDR ("" or "off" disables)
+	// AdminAddr is the operator console's listener (CHATPROXY_ADMIN_ADDR): an address, "public"
+	// (mounted on the public listener) or "off".
+	AdminAddr string
+	// AdminURL is how operators' browsers reach the console (CHATPROXY_ADMIN_URL): the setup
+	// link and the CSRF Origin check use it; empty = the request's own scheme and host.
+	AdminURL    string
 	DataDir     string // CHATPROXY_DATA_DIR
 	PublicURL   string // CHATPROXY_PUBLIC_URL: how browsers reach this server (demo origin, cookies)
 	DatabaseURL string // DATABASE_URL: PostgreSQL; empty = SQLite in DataDir
@@ -152,6 +158,7 @@ type Widget struct {
 const (
 	DefaultAddr             = ":8080"
 	DefaultMetricsAddr      = "127.0.0.1:9091"
+	DefaultAdminAddr        = "127.0.0.1:8081"
 	DefaultDataDir          = "./data"
 	DefaultRedisPrefix      = "chatproxy:" // starts every Redis key, so deployments can share a Redis
 	DefaultMaxMessageLength = 4000
@@ -170,6 +177,7 @@ func Default() Config {
 	return Config{
 		Addr:               DefaultAddr,
 		MetricsAddr:        DefaultMetricsAddr,
+		AdminAddr:          DefaultAdminAddr,
 		DataDir:            DefaultDataDir,
 		RedisPrefix:        DefaultRedisPrefix,
 		LogLevel:           "info",

@@ -26,7 +26,7 @@ func TestDemoModeWithNoConfiguration(t *testing.T) {
 	if got := strings.Join(c.Sites[0].AllowedOrigins, " "); !strings.Contains(got, "http://localhost:8080") {
 		t.Fatalf("demo origins = %s", got)
 	}
-	if c.Addr != ":8080" || c.MetricsAddr != "127.0.0.1:9091" || c.DataDir != "./data" {
+	if c.Addr != ":8080" || c.MetricsAddr != "127.0.0.1:9091" || c.DataDir != "./data" || c.AdminAddr != "127.0.0.1:8081" || !c.AdminEnabled() || c.AdminOnPublicListener() {
 		t.Fatalf("defaults: %+v", c)
 	}
 }

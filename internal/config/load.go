@@ -150,6 +150,8 @@ func Load(look Lookup) (Config, error) {
 	r := &reader{look: look}
 	c.Addr = r.str("CHATPROXY_ADDR", c.Addr)
 	c.MetricsAddr = r.str("CHATPROXY_METRICS_ADDR", c.MetricsAddr)
+	c.AdminAddr = r.str("CHATPROXY_ADMIN_ADDR", c.AdminAddr)
+	c.AdminURL = strings.TrimRight(r.str("CHATPROXY_ADMIN_URL", ""), "/")
 	c.DataDir = r.str("CHATPROXY_DATA_DIR", c.DataDir)
 	c.PublicURL = strings.TrimRight(r.str("CHATPROXY_PUBLIC_URL", ""), "/")
 	c.DatabaseURL = r.str("DATABASE_URL", "")

@@ -102,6 +102,9 @@ func (c Config) validate() error {
 			return settingErr("CHATPROXY_PUBLIC_URL", "must be an http(s) URL like https://chat.example.com")
 		}
 	}
+	if err := c.validateAdmin(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, s := range c.Sites {
 		if err := s.validate(c); err != nil {

@@ -101,6 +101,7 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
 		"CHATPROXY_DATA_DIR":                    dir,
 		"CHATPROXY_ADDR":                        "127.0.0.1:0",
 		"CHATPROXY_METRICS_ADDR":                "off",
+		"CHATPROXY_ADMIN_ADDR":                  "off",
 		"JWT_SECRET_KEY":                        jwtSecret,
 		"SESSION_SECRET_KEY":                    n8nSecret,
 		"CHATPROXY_ENCRYPTION_KEYS":             "t1:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)),

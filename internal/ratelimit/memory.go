@@ -34,6 +34,7 @@ type memoryShard struct {
 	buckets map[bucketKey]*bucket
 	slots   map[string]*slotSet
 	days    map[string]*dayCount
+	fails   map[string]*failState // back-off counters (backoff.go)
 }
 
 // bucketKey avoids building a "rule:key" string on every call.
@@ -65,6 +66,7 @@ func NewMemory() *Memory {
 		m.shards[i].buckets = make(map[bucketKey]*bucket)
 		m.shards[i].slots = make(map[string]*slotSet)
 		m.shards[i].days = make(map[string]*dayCount)
+		m.shards[i].fails = make(map[string]*failState)
 	}
 	go m.janitor()
 	return m
@@ -232,7 +234,8 @@ func (m *Memory) janitor() {
 }
 
 // sweep drops state that no longer changes any decision: a full bucket behaves like a new one,
-// an expired slot is free, and a past day's count no longer counts.
+// an expired slot is free, a past day's count no longer counts, and failures past their
+// window are forgotten.
 func (m *Memory) sweep(now time.Time) {
 	today, _ := utcDay(now)
 	for i := range m.shards {
@@ -253,6 +256,11 @@ func (m *Memory) sweep(now time.Time) {
 				delete(sh.days, k)
 			}
 		}
+		for k, f := range sh.fails {
+			if !now.Before(f.expires) {
+				delete(sh.fails, k)
+			}
+		}
 		sh.mu.Unlock()
 	}
 }
@@ -263,7 +271,7 @@ func (m *Memory) size() int {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		n += len(sh.buckets) + len(sh.slots) + len(sh.days)
+		n += len(sh.buckets) + len(sh.slots) + len(sh.days) + len(sh.fails)
 		sh.mu.Unlock()
 	}
 	return n

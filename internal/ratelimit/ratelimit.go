@@ -1,9 +1,9 @@
 // Package ratelimit decides whether a request may go ahead under its limits.
 //
-// It offers GCRA-style rate limits per key, caps on concurrent work (streams, upstream calls)
-// and daily budgets. Two backends behave the same (one conformance suite): in-memory for one
-// node and Redis for many replicas; Fallback degrades from Redis to per-instance limits when
-// Redis is unreachable.
+// It offers GCRA-style rate limits per key, caps on concurrent work (streams, upstream calls),
+// daily budgets and failure back-off. Two backends behave the same (one conformance suite):
+// in-memory for one node and Redis for many replicas; Fallback degrades from Redis to
+// per-instance limits when Redis is unreachable.
 package ratelimit
 
 import (
@@ -41,6 +41,13 @@ type Limiter interface {
 	// Spend adds n to key's counter for the current UTC day and allows it while the total stays
 	// within limit (a daily budget).
 	Spend(ctx context.Context, key string, n, limit int) (Decision, error)
+	// Fail records one failure of key under b (a failed login) and returns the lock it puts in
+	// force: 0 until b.Threshold failures, then b.Base doubling with each further one, up to b.Max.
+	Fail(ctx context.Context, key string, b Backoff) (lock time.Duration, err error)
+	// Locked returns how long key stays locked under b (0 = not locked), changing nothing.
+	Locked(ctx context.Context, key string, b Backoff) (time.Duration, error)
+	// Forgive forgets key's failures under b (a successful login).
+	Forgive(ctx context.Context, key string, b Backoff) error
 	Close() error
 }
 

@@ -22,6 +22,8 @@ var (
 	ErrSchemaTooNew = errors.New("store: database schema is newer than this binary")
 	// ErrForeignVisitor means a visitor id given for one site belongs to another site's visitor.
 	ErrForeignVisitor = errors.New("store: visitor id belongs to another site")
+	// ErrConflict means a unique value (an account's email, …) is taken.
+	ErrConflict = errors.New("store: conflict")
 )
 
 // Message roles.
@@ -106,6 +108,9 @@ type Page struct {
 // site is upserted before its visitors, sessions and events; a visitor is touched before its
 // sessions are created; a session is created before its messages. Events may name any session.
 type Store interface {
+	Accounts // operator accounts, console sessions, API tokens, setup tokens (accounts.go)
+	AuditLog // the append-only audit log (audit.go)
+
 	// Migrate applies pending migrations (idempotent, safe to call from several replicas at once).
 	Migrate(ctx context.Context) error
 	// SchemaVersion reports the applied and the latest known migration versions.

@@ -1,8 +1,9 @@
-// Package webui embeds the browser side built by web/widget.
+// Package webui embeds the browser side built by web/widget and web/admin.
 //
-// `npm run build` makes the host-page loader (embed.js), the chat iframe app (widget/) and the
-// demo shop page (demo/). A fresh clone has only dist/.gitkeep, so the package always compiles;
-// Built reports whether a real build is present.
+// `npm run build` in web/widget makes the host-page loader (embed.js), the chat iframe app
+// (widget/) and the demo shop page (demo/); web/admin makes the operator console (admin/). A
+// fresh clone has only dist/.gitkeep, so the package always compiles; Built and AdminBuilt
+// report whether a real build is present.
 package webui
 
 import (
@@ -18,6 +19,7 @@ const (
 	LoaderPath  = "embed.js"          // GET /embed.js
 	WidgetIndex = "widget/index.html" // GET /widget/
 	DemoIndex   = "demo/index.html"   // GET /
+	AdminIndex  = "admin/index.html"  // GET /admin/… (the operator console, web/admin)
 )
 
 // FS returns the build output rooted at dist: embed.js, widget/…, demo/….
@@ -33,5 +35,11 @@ func FS() fs.FS {
 // Built reports whether the widget has been built (dist/widget/index.html exists).
 func Built() bool {
 	_, err := fs.Stat(FS(), WidgetIndex)
+	return err == nil
+}
+
+// AdminBuilt reports whether the operator console app has been built (dist/admin/index.html).
+func AdminBuilt() bool {
+	_, err := fs.Stat(FS(), AdminIndex)
 	return err == nil
 }

@@ -70,6 +70,9 @@ func Run(t *testing.T, newLimiter func(t *testing.T) ratelimit.Limiter) {
 		{"AcquireTTLExpiry", testAcquireTTL},
 		{"ConcurrentAcquire", testConcurrentAcquire},
 		{"SpendDailyBudget", testSpend},
+		{"BackoffEscalates", testBackoffEscalates},
+		{"BackoffWindowAndForgive", testBackoffWindowAndForgive},
+		{"BackoffKeysIndependent", testBackoffIndependent},
 		{"InvalidArguments", testInvalid},
 	}
 	for _, c := range cases {

@@ -162,3 +162,15 @@ func TestSessionStartPlan(t *testing.T) {
 		t.Errorf("the fingerprint match does not use visitors_fingerprint:\n%s", plan.String())
 	}
 }
+
+// TestAuditLogRefusesTruncate: TRUNCATE skips row triggers, so the audit log has its own.
+func TestAuditLogRefusesTruncate(t *testing.T) {
+	t.Parallel()
+	s := open(t, storetest.NewPostgresURL(t), store.PlainCipher{})
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExecForTest(t.Context(), `TRUNCATE audit_log`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Fatalf("TRUNCATE audit_log: %v, want refused as append-only", err)
+	}
+}

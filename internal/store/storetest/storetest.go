@@ -50,6 +50,8 @@ func Run(t *testing.T, open Opener) {
 		{"Retention", runRetention},
 		{"Concurrency", runConcurrency},
 		{"Errors", runErrors},
+		{"Accounts", runAccounts},
+		{"Audit", runAudit},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.tests(t, open) })

@@ -207,6 +207,7 @@ func proxyVars(dir string, spec proxySpec) (map[string]string, error) {
 		"CHATPROXY_DATA_DIR":        dir,
 		"CHATPROXY_ADDR":            "127.0.0.1:0",
 		"CHATPROXY_METRICS_ADDR":    "off",
+		"CHATPROXY_ADMIN_ADDR":      "off",
 		"LOG_LEVEL":                 "error",
 		"JWT_SECRET_KEY":            randomHex(32),
 		"SESSION_SECRET_KEY":        randomHex(32),

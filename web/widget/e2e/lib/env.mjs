@@ -88,6 +88,7 @@ export async function startEnv() {
     CHATPROXY_ADDR: `127.0.0.1:${proxyPort}`,
     CHATPROXY_DATA_DIR: dataDir,
     CHATPROXY_METRICS_ADDR: '127.0.0.1:0',
+    CHATPROXY_ADMIN_ADDR: '127.0.0.1:0',
     CHATPROXY_SITES_FILE: sitesFile,
   });
   const proc = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
