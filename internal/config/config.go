@@ -89,54 +89,58 @@ type UpstreamTimeouts struct {
 	H2C bool
 }
 
-// Site is one shop using this deployment.
+// Site is one shop using this deployment. Its JSON form (the console's sites API) uses the
+// sites file's YAML names; where the signing key comes from is never part of it.
 type Site struct {
-	ID             string   `yaml:"id"`
-	Name           string   `yaml:"name"`
-	AllowedOrigins []string `yaml:"allowed_origins"`
-	WebhookURL     string   `yaml:"n8n_webhook_url"`
-	PayloadFormat  string   `yaml:"payload_format"` // chat-trigger | webhook
-	Signing        Signing  `yaml:"signing"`
-	HistoryDepth   int      `yaml:"history_depth"`
-	ClientIP       string   `yaml:"client_ip"` // raw | hashed | omit
-	Limits         Limits   `yaml:"limits"`
-	Abuse          Abuse    `yaml:"abuse"`
-	Widget         Widget   `yaml:"widget"`
+	ID             string   `yaml:"id" json:"id"`
+	Name           string   `yaml:"name" json:"name"`
+	AllowedOrigins []string `yaml:"allowed_origins" json:"allowed_origins"`
+	// WebhookURL is omitted from JSON when empty: viewers read settings without it.
+	WebhookURL    string  `yaml:"n8n_webhook_url" json:"n8n_webhook_url,omitempty"`
+	PayloadFormat string  `yaml:"payload_format" json:"payload_format"` // chat-trigger | webhook
+	Signing       Signing `yaml:"signing" json:"signing"`
+	HistoryDepth  int     `yaml:"history_depth" json:"history_depth"`
+	ClientIP      string  `yaml:"client_ip" json:"client_ip"` // raw | hashed | omit
+	Limits        Limits  `yaml:"limits" json:"limits"`
+	Abuse         Abuse   `yaml:"abuse" json:"abuse"`
+	Widget        Widget  `yaml:"widget" json:"widget"`
 	// Trusted: the webhook URL came from the operator (env or sites file), not from an admin API.
-	Trusted bool `yaml:"-"`
+	Trusted bool `yaml:"-" json:"-"`
 }
 
-// Signing chooses how upstream JWTs of a site are signed.
+// Signing chooses how upstream JWTs of a site are signed. The key sources are file-only: the
+// console generates its sites' keys and keeps them sealed in the database.
 type Signing struct {
-	Algorithm      string `yaml:"algorithm"` // HS256 (default) | ES256
-	KID            string `yaml:"kid"`
-	Secret         string `yaml:"secret"`      // HS256; default SESSION_SECRET_KEY
-	SecretFile     string `yaml:"secret_file"` // HS256, read at start-up
-	PrivateKeyFile string `yaml:"private_key_file"`
-	TTL            Dur    `yaml:"ttl"` // ≤ 60 s, default 30 s
+	Algorithm      string `yaml:"algorithm" json:"algorithm"` // HS256 (default) | ES256
+	KID            string `yaml:"kid" json:"kid"`
+	Secret         string `yaml:"secret" json:"-"`      // HS256; default SESSION_SECRET_KEY
+	SecretFile     string `yaml:"secret_file" json:"-"` // HS256, read at start-up
+	PrivateKeyFile string `yaml:"private_key_file" json:"-"`
+	TTL            Dur    `yaml:"ttl" json:"ttl"` // ≤ 60 s, default 30 s
 }
 
 // Limits are a site's rate limits and budgets. Zero means "use the default"; -1 disables a limit.
 type Limits struct {
-	MaxMessageLength            int `yaml:"max_message_length"`
-	SessionPerMinute            int `yaml:"session_per_minute"`
-	IPPerMinute                 int `yaml:"ip_per_minute"`
-	SitePerMinute               int `yaml:"site_per_minute"`
-	ConcurrentStreamsPerSession int `yaml:"concurrent_streams_per_session"`
-	ConcurrentStreamsPerIP      int `yaml:"concurrent_streams_per_ip"`
-	SessionsPerIPPerHour        int `yaml:"sessions_per_ip_per_hour"`
-	DailyMessages               int `yaml:"daily_messages"`
+	MaxMessageLength            int `yaml:"max_message_length" json:"max_message_length"`
+	SessionPerMinute            int `yaml:"session_per_minute" json:"session_per_minute"`
+	IPPerMinute                 int `yaml:"ip_per_minute" json:"ip_per_minute"`
+	SitePerMinute               int `yaml:"site_per_minute" json:"site_per_minute"`
+	ConcurrentStreamsPerSession int `yaml:"concurrent_streams_per_session" json:"concurrent_streams_per_session"`
+	ConcurrentStreamsPerIP      int `yaml:"concurrent_streams_per_ip" json:"concurrent_streams_per_ip"`
+	SessionsPerIPPerHour        int `yaml:"sessions_per_ip_per_hour" json:"sessions_per_ip_per_hour"`
+	DailyMessages               int `yaml:"daily_messages" json:"daily_messages"`
 }
 
 // Abuse holds a site's cheap bot and spam defences.
 type Abuse struct {
-	MinFirstMessageDelayMS int      `yaml:"min_first_message_delay_ms"` // -1 disables
-	RepeatThreshold        int      `yaml:"repeat_threshold"`           // same text more than this…
-	RepeatWindow           Dur      `yaml:"repeat_window"`              // …within this window is refused
-	Blocklist              []string `yaml:"blocklist"`                  // words, or /regular expressions/
+	MinFirstMessageDelayMS int      `yaml:"min_first_message_delay_ms" json:"min_first_message_delay_ms"` // -1 disables
+	RepeatThreshold        int      `yaml:"repeat_threshold" json:"repeat_threshold"`                     // same text more than this…
+	RepeatWindow           Dur      `yaml:"repeat_window" json:"repeat_window"`                           // …within this window is refused
+	Blocklist              []string `yaml:"blocklist" json:"blocklist"`                                   // words, or /regular expressions/
 }
 
-// Widget is the public look and texts of a site's chat.
+// Widget is the look and texts of a site's chat. The public site config shows all of it but
+// language, allow_remote_images and image_hosts, which it carries at its top level.
 type Widget struct {
 	Title             string            `yaml:"title" json:"title"`
 	Subtitle          string            `yaml:"subtitle" json:"subtitle"`
@@ -149,9 +153,9 @@ type Widget struct {
 	Placeholder       string            `yaml:"placeholder" json:"placeholder"`
 	Suggestions       []string          `yaml:"suggestions" json:"suggestions"`
 	Texts             map[string]string `yaml:"texts" json:"texts"`
-	Language          string            `yaml:"language" json:"-"`
-	AllowRemoteImages bool              `yaml:"allow_remote_images" json:"-"`
-	ImageHosts        []string          `yaml:"image_hosts" json:"-"`
+	Language          string            `yaml:"language" json:"language"`
+	AllowRemoteImages bool              `yaml:"allow_remote_images" json:"allow_remote_images"`
+	ImageHosts        []string          `yaml:"image_hosts" json:"image_hosts"`
 }
 
 // Defaults in one place.
@@ -207,8 +211,8 @@ func Default() Config {
 	}
 }
 
-// applySiteDefaults fills zero values of a site with the defaults.
-func applySiteDefaults(s *Site) {
+// ApplySiteDefaults fills zero values of a site with the defaults (sites file and console).
+func ApplySiteDefaults(s *Site) {
 	if s.Name == "" {
 		s.Name = s.ID
 	}

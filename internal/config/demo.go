@@ -28,7 +28,7 @@ func demoSite(c Config) Site {
 			Suggestions: []string{"Do you ship abroad?", "What is your return policy?", "Tell me about this product"},
 		},
 	}
-	applySiteDefaults(&s)
+	ApplySiteDefaults(&s)
 	return s
 }
 

@@ -255,7 +255,7 @@ func (r *reader) sites() ([]Site, error) {
 		if n := r.integer("RATE_LIMIT_PER_MINUTE", 0); n > 0 {
 			s.Limits.IPPerMinute = n
 		}
-		applySiteDefaults(&s)
+		ApplySiteDefaults(&s)
 		sites = append(sites, s)
 	} else if r.str("ALLOWED_ORIGINS", "") != "" {
 		return nil, settingErr("ALLOWED_ORIGINS", "is set but N8N_WEBHOOK_URL is not; both describe the single site %q", DefaultSiteID)

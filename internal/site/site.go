@@ -1,7 +1,9 @@
 // Package site turns the configured sites into ready-to-use runtime objects.
 //
 // Each site gets its parsed origin list, the upstream target with its JWT signer (and the HS256
-// key chosen for it), the compiled blocklist and the public widget config.
+// key chosen for it), the compiled blocklist and the public widget config. The Registry holds
+// the current set as an immutable snapshot that Publish swaps atomically, so sites managed in
+// the console change without a restart while lookups stay lock- and allocation-free.
 package site
 
 import (
@@ -13,6 +15,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/origin"
@@ -34,32 +38,67 @@ type Site struct {
 	PublicETag string
 }
 
-// Registry holds every site by id.
+// Registry holds every served site by id. Readers see one consistent snapshot per call.
 type Registry struct {
+	snap atomic.Pointer[snapshot]
+}
+
+// snapshot is never changed once published.
+type snapshot struct {
 	byID  map[string]*Site
 	order []*Site
 }
 
 // NewRegistry compiles the configured sites. defaultSecret is SESSION_SECRET_KEY.
 func NewRegistry(sites []config.Site, defaultSecret []byte) (*Registry, error) {
-	r := &Registry{byID: make(map[string]*Site, len(sites))}
+	compiled := make([]*Site, 0, len(sites))
 	for _, cs := range sites {
-		s, err := compile(cs, defaultSecret)
+		signer, err := newSigner(cs, defaultSecret)
 		if err != nil {
 			return nil, fmt.Errorf("site %s: %w", cs.ID, err)
 		}
-		r.byID[s.ID] = s
-		r.order = append(r.order, s)
+		s, err := compile(cs, Keys{Current: signer})
+		if err != nil {
+			return nil, fmt.Errorf("site %s: %w", cs.ID, err)
+		}
+		compiled = append(compiled, s)
 	}
+	r := &Registry{}
+	r.Publish(compiled)
 	return r, nil
 }
 
-func compile(cs config.Site, defaultSecret []byte) (*Site, error) {
-	origins, err := origin.ParseList(cs.AllowedOrigins)
-	if err != nil {
-		return nil, err
+// Keys are the n8n signing keys of a site: Current signs every call. Previous, until
+// PreviousUntil, signs one retry of a call n8n refused with 401 or 403, so n8n's credential can
+// be switched to a rotated key within the overlap without a failed answer.
+type Keys struct {
+	Current       *upstream.Signer
+	Previous      *upstream.Signer
+	PreviousUntil time.Time
+}
+
+// CompileManaged compiles a site managed in the console: its webhook URL is untrusted (the
+// SSRF rules apply at every call) and its keys come from the caller.
+func CompileManaged(cs config.Site, keys Keys) (*Site, error) {
+	if keys.Current == nil {
+		return nil, fmt.Errorf("site %s: no signing key", cs.ID)
 	}
-	signer, err := newSigner(cs, defaultSecret)
+	cs.Trusted = false
+	return compile(cs, keys)
+}
+
+// Publish makes sites the served set, in that order (ForOrigin picks the first match).
+// Lookups already running finish on the set they started with.
+func (r *Registry) Publish(sites []*Site) {
+	snap := &snapshot{byID: make(map[string]*Site, len(sites)), order: append([]*Site(nil), sites...)}
+	for _, s := range sites {
+		snap.byID[s.ID] = s
+	}
+	r.snap.Store(snap)
+}
+
+func compile(cs config.Site, keys Keys) (*Site, error) {
+	origins, err := origin.ParseList(cs.AllowedOrigins)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +115,10 @@ func compile(cs config.Site, defaultSecret []byte) (*Site, error) {
 			URL:     cs.WebhookURL,
 			Format:  upstream.Format(cs.PayloadFormat),
 			Trusted: cs.Trusted,
-			Signer:  signer,
+			Signer:  keys.Current,
+			// The previous key is only worth a retry while its overlap lasts.
+			Previous:      keys.Previous,
+			PreviousUntil: keys.PreviousUntil,
 		},
 	}
 	s.PublicJSON, err = json.Marshal(publicConfig(cs))
@@ -169,13 +211,13 @@ func secretKID(secret []byte) string {
 
 // Get returns the site with that id.
 func (r *Registry) Get(id string) (*Site, bool) {
-	s, ok := r.byID[id]
+	s, ok := r.snap.Load().byID[id]
 	return s, ok
 }
 
 // ForOrigin returns the first site that allows the Origin header value.
 func (r *Registry) ForOrigin(header string) (*Site, bool) {
-	for _, s := range r.order {
+	for _, s := range r.snap.Load().order {
 		if s.Origins.Allows(header) {
 			return s, true
 		}
@@ -186,7 +228,7 @@ func (r *Registry) ForOrigin(header string) (*Site, bool) {
 // ForHost returns the first site with an allowed origin on that bare host name (see
 // origin.List.AllowsHost).
 func (r *Registry) ForHost(hostname string) (*Site, bool) {
-	for _, s := range r.order {
+	for _, s := range r.snap.Load().order {
 		if s.Origins.AllowsHost(hostname) {
 			return s, true
 		}
@@ -194,8 +236,24 @@ func (r *Registry) ForHost(hostname string) (*Site, bool) {
 	return nil, false
 }
 
-// All lists the sites in configuration order.
-func (r *Registry) All() []*Site { return r.order }
+// All lists the sites in order: the configured ones, then the console's by id. The slice
+// belongs to the snapshot: do not modify it.
+func (r *Registry) All() []*Site { return r.snap.Load().order }
+
+// JWKs are the site's public signing keys (ES256 only): the current one and, during a
+// rotation's overlap, the previous one.
+func (s *Site) JWKs(now time.Time) []map[string]any {
+	var keys []map[string]any
+	if jwk, ok := s.Target.Signer.PublicJWK(); ok {
+		keys = append(keys, jwk)
+	}
+	if p := s.Target.Previous; p != nil && now.Before(s.Target.PreviousUntil) {
+		if jwk, ok := p.PublicJWK(); ok {
+			keys = append(keys, jwk)
+		}
+	}
+	return keys
+}
 
 // SharedKeys lists the groups of sites (ids in configuration order) that sign their n8n
 // tokens with the same key: whoever holds one's n8n credential can mint tokens the others'
@@ -203,7 +261,7 @@ func (r *Registry) All() []*Site { return r.order }
 func (r *Registry) SharedKeys() [][]string {
 	byKey := map[[32]byte][]string{}
 	var order [][32]byte
-	for _, s := range r.order {
+	for _, s := range r.All() {
 		fp := s.Target.Signer.KeyFingerprint()
 		if _, seen := byKey[fp]; !seen {
 			order = append(order, fp)
@@ -229,8 +287,28 @@ type publicSite struct {
 	ImageHosts        []string `json:"image_hosts"`
 	// MinFirstMessageDelayMS lets the widget hold a quick first message until the bot rule
 	// (abuse.min_first_message_delay_ms after session creation) would let it through.
-	MinFirstMessageDelayMS int           `json:"min_first_message_delay_ms"`
-	Widget                 config.Widget `json:"widget"`
+	MinFirstMessageDelayMS int          `json:"min_first_message_delay_ms"`
+	Widget                 publicWidget `json:"widget"`
+}
+
+// publicWidget is the widget part of the public config: language, allow_remote_images and
+// image_hosts are at the config's top level, so they are left out here.
+type publicWidget config.Widget
+
+// MarshalJSON writes the widget's fields without the three the top level carries.
+func (w publicWidget) MarshalJSON() ([]byte, error) {
+	full, err := json.Marshal(config.Widget(w))
+	if err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(full, &fields); err != nil {
+		return nil, err
+	}
+	delete(fields, "language")
+	delete(fields, "allow_remote_images")
+	delete(fields, "image_hosts")
+	return json.Marshal(fields)
 }
 
 // publicConfig is the part of a site a browser may see: no secrets, no upstream URL.
@@ -249,6 +327,6 @@ func publicConfig(cs config.Site) publicSite {
 	return publicSite{
 		SiteID: cs.ID, Name: cs.Name, AllowedOrigins: cs.AllowedOrigins, Language: cs.Widget.Language,
 		MaxMessageLength: cs.Limits.MaxMessageLength, AllowRemoteImages: cs.Widget.AllowRemoteImages,
-		ImageHosts: hosts, MinFirstMessageDelayMS: max(cs.Abuse.MinFirstMessageDelayMS, 0), Widget: w,
+		ImageHosts: hosts, MinFirstMessageDelayMS: max(cs.Abuse.MinFirstMessageDelayMS, 0), Widget: publicWidget(w),
 	}
 }

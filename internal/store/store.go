@@ -108,8 +108,9 @@ type Page struct {
 // site is upserted before its visitors, sessions and events; a visitor is touched before its
 // sessions are created; a session is created before its messages. Events may name any session.
 type Store interface {
-	Accounts // operator accounts, console sessions, API tokens, setup tokens (accounts.go)
-	AuditLog // the append-only audit log (audit.go)
+	Accounts    // operator accounts, console sessions, API tokens, setup tokens (accounts.go)
+	AuditLog    // the append-only audit log (audit.go)
+	SiteRecords // sites managed at runtime, versions and change signals (siterecords.go)
 
 	// Migrate applies pending migrations (idempotent, safe to call from several replicas at once).
 	Migrate(ctx context.Context) error

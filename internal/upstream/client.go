@@ -47,6 +47,9 @@ type Options struct {
 
 	// RootCAs overrides the system roots for upstream TLS (private CA, tests).
 	RootCAs *x509.CertPool
+	// Resolver, when set, resolves the host names of untrusted targets before the guarded dial
+	// (tests make a name change its answer between save and dial). nil = the system resolver.
+	Resolver Resolver
 	// Transport, when set, replaces the network transport for every target (tests). The dial-time
 	// SSRF guard does not apply to it; the https rule still does.
 	Transport http.RoundTripper
@@ -116,7 +119,7 @@ func NewClient(opts Options) (*Client, error) {
 		return c, nil
 	}
 	trusted := newTransport(opts, false, opts.H2C)
-	untrusted := newTransport(opts, !opts.AllowPrivateUntrusted, false)
+	untrusted := newTransport(opts, true, false)
 	c.transports = []*http.Transport{trusted, untrusted}
 	var trustedRT http.RoundTripper = trusted
 	if opts.WrapTransport != nil {
@@ -125,6 +128,10 @@ func NewClient(opts Options) (*Client, error) {
 	c.trusted, c.untrusted = newHTTPClient(trustedRT), newHTTPClient(untrusted)
 	return c, nil
 }
+
+// ForgetSites drops the breaker and concurrency state of every site keep rejects (sites
+// deleted or disabled in the console). Calls in flight finish on the state they hold.
+func (c *Client) ForgetSites(keep func(siteID string) bool) { c.sites.forget(keep) }
 
 // Close releases idle upstream connections.
 func (c *Client) Close() {
@@ -139,7 +146,7 @@ func (c *Client) Call(ctx context.Context, t Target, req Request, emit func(Chun
 	if emit == nil {
 		emit = func(Chunk) {}
 	}
-	guard := c.sites.get(t.SiteID)
+	guard := c.sites.get(t.SiteID, t.URL)
 	done, err := guard.breaker.Allow()
 	if err != nil {
 		return NewError(CodeCircuitOpen, false, err)
@@ -164,8 +171,17 @@ func (c *Client) callGuarded(ctx context.Context, guard *siteGuard, t Target, re
 	if e != nil {
 		return e
 	}
-	body, token, e := c.encode(t, req)
+	body, token, e := c.encode(t.Signer, t, req)
 	if e != nil {
+		return e
+	}
+	e = c.exchange(ctx, hc, t.URL, body, token, emit)
+	if e == nil || e.Code != CodeUnauthorized || t.Previous == nil || !c.opts.Now().Before(t.PreviousUntil) {
+		return e
+	}
+	// n8n refused the token before running its workflow: its credential may still hold the
+	// key rotated out, which stays valid for the overlap.
+	if body, token, e = c.encode(t.Previous, t, req); e != nil {
 		return e
 	}
 	return c.exchange(ctx, hc, t.URL, body, token, emit)
@@ -186,11 +202,11 @@ func (c *Client) route(t Target) (*http.Client, *Error) {
 	return c.untrusted, nil
 }
 
-func (c *Client) encode(t Target, req Request) (body []byte, token string, e *Error) {
+func (c *Client) encode(signer *Signer, t Target, req Request) (body []byte, token string, e *Error) {
 	now := c.opts.Now()
-	if t.Signer != nil {
+	if signer != nil {
 		var err error
-		if token, _, err = t.Signer.Sign(req, now); err != nil {
+		if token, _, err = signer.Sign(req, now); err != nil {
 			return nil, "", NewError(CodeBadRequest, false, fmt.Errorf("%w: %w", errSignToken, err))
 		}
 	}

@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,32 +15,62 @@ var (
 	errCallerCanceled = errors.New("the caller ended the call")
 )
 
-// siteGuard holds the per-site protections: a circuit breaker and a concurrency cap.
+// siteGuard holds the per-site protections: a circuit breaker and a concurrency cap, both
+// about the n8n at host (the webhook URL's scheme://host:port).
 type siteGuard struct {
+	host    string
 	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	slots   chan struct{}
 }
 
-// siteGuards creates guards lazily, one per site id, and keeps them for the client's lifetime
-// (the number of sites is bounded by configuration).
+// siteGuards creates guards lazily, one per site id. A site whose webhook moved to another
+// host (edited in the console) gets a fresh guard: the old breaker judged another n8n. A new
+// path on the same host (a second webhook path during a key rotation) keeps it. Calls still
+// running against the old host keep and release their slots on the old guard, so for the
+// length of those calls the site may have up to twice its cap in flight, split over the two.
 type siteGuards struct {
 	opts  Options
 	mu    sync.Mutex
 	sites map[string]*siteGuard
 }
 
-func (g *siteGuards) get(siteID string) *siteGuard {
+func (g *siteGuards) get(siteID, url string) *siteGuard {
+	host := urlHost(url)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if s, ok := g.sites[siteID]; ok {
+	if s, ok := g.sites[siteID]; ok && s.host == host {
 		return s
 	}
 	s := &siteGuard{
+		host:    host,
 		breaker: gobreaker.NewTwoStepCircuitBreaker[struct{}](breakerSettings(siteID, g.opts)),
 		slots:   make(chan struct{}, g.opts.MaxConcurrentPerSite),
 	}
 	g.sites[siteID] = s
 	return s
+}
+
+// urlHost is the scheme://host:port prefix of an absolute URL (a substring: no allocation on
+// the hot path); the whole string when it has no path.
+func urlHost(u string) string {
+	scheme := strings.Index(u, "://")
+	if scheme < 0 {
+		return u
+	}
+	if end := strings.IndexAny(u[scheme+3:], "/?#"); end >= 0 {
+		return u[:scheme+3+end]
+	}
+	return u
+}
+
+func (g *siteGuards) forget(keep func(siteID string) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for id := range g.sites {
+		if !keep(id) {
+			delete(g.sites, id)
+		}
+	}
 }
 
 func breakerSettings(siteID string, opts Options) gobreaker.Settings {

@@ -87,6 +87,17 @@ func ValidateUntrustedURL(raw string, allowPrivate bool) error {
 
 // ValidateUntrustedURLContext is ValidateUntrustedURL with a caller-chosen context for DNS.
 func ValidateUntrustedURLContext(ctx context.Context, raw string, allowPrivate bool) error {
+	return ValidateUntrustedURLWith(ctx, raw, allowPrivate, nil)
+}
+
+// Resolver looks host names up; *net.Resolver is one. Tests pass their own to make a name
+// resolve to chosen addresses, at save time and at dial time alike.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// ValidateUntrustedURLWith is ValidateUntrustedURLContext resolving with r (nil = the system's).
+func ValidateUntrustedURLWith(ctx context.Context, raw string, allowPrivate bool, r Resolver) error {
 	u, err := parseTargetURL(raw)
 	if err != nil {
 		return err
@@ -97,7 +108,7 @@ func ValidateUntrustedURLContext(ctx context.Context, raw string, allowPrivate b
 	if allowPrivate {
 		return nil
 	}
-	addrs, err := resolveHost(ctx, u.Hostname())
+	addrs, err := resolveHost(ctx, r, u.Hostname())
 	if err != nil {
 		// The resolver's error names the host and the resolver: keep only its class.
 		return urlError("the webhook host could not be resolved (" + errorClass(err) + ")")
@@ -140,11 +151,14 @@ func parseTargetURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-func resolveHost(ctx context.Context, host string) ([]netip.Addr, error) {
+func resolveHost(ctx context.Context, r Resolver, host string) ([]netip.Addr, error) {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return []netip.Addr{ip}, nil
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if r == nil {
+		r = net.DefaultResolver
+	}
+	addrs, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return nil, err
 	}

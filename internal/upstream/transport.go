@@ -13,18 +13,24 @@ import (
 	"time"
 )
 
-// newTransport builds one pooled transport. guarded transports refuse non-public addresses at dial
-// time and ignore proxy settings (a proxy would make the guard check the proxy, not the target).
-func newTransport(opts Options, guarded, h2c bool) *http.Transport {
+// newTransport builds one pooled transport. The untrusted one refuses non-public addresses at
+// dial time (unless AllowPrivateUntrusted) and ignores proxy settings (a proxy would make the
+// guard check the proxy, not the target); it resolves names with opts.Resolver when set.
+func newTransport(opts Options, untrusted, h2c bool) *http.Transport {
+	guarded := untrusted && !opts.AllowPrivateUntrusted
 	dialer := &net.Dialer{Timeout: opts.DialTimeout, KeepAlive: 30 * time.Second}
 	proxy := http.ProxyFromEnvironment
 	if guarded {
 		dialer.Control = guardControl
 		proxy = nil
 	}
+	dial := dialer.DialContext
+	if untrusted && opts.Resolver != nil {
+		dial = resolvingDial(dialer, opts.Resolver)
+	}
 	t := &http.Transport{
 		Proxy:                 proxy,
-		DialContext:           dialer.DialContext,
+		DialContext:           dial,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: opts.RootCAs},
 		TLSHandshakeTimeout:   opts.TLSTimeout,
 		ForceAttemptHTTP2:     true,
@@ -41,6 +47,32 @@ func newTransport(opts Options, guarded, h2c bool) *http.Transport {
 		t.Protocols.SetUnencryptedHTTP2(true)
 	}
 	return t
+}
+
+// resolvingDial looks the host up with r and dials its addresses in turn; the dialer's guard
+// still judges each address just before connect(2).
+func resolvingDial(d *net.Dialer, r Resolver) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := resolveHost(ctx, r, host)
+		if err != nil {
+			return nil, err
+		}
+		var firstErr error
+		for _, ip := range ips {
+			conn, err := d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port))
+			if err == nil {
+				return conn, nil
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		return nil, firstErr
+	}
 }
 
 // newHTTPClient wraps rt so redirects are never followed: a 3xx is returned as the response and

@@ -33,6 +33,11 @@ type Target struct {
 	// addresses at dial time, no redirects).
 	Trusted bool
 	Signer  *Signer
+	// Previous, until PreviousUntil, is a rotated-out key: when n8n refuses Signer's token
+	// (401/403, before its workflow runs), the call is signed with Previous and sent once more,
+	// so n8n's credential can be switched to the new key within the overlap.
+	Previous      *Signer
+	PreviousUntil time.Time
 }
 
 // HistoryItem is one earlier turn sent as context.

@@ -12,7 +12,8 @@ import (
 )
 
 const upsertSite = `INSERT INTO sites (id, name, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, updated_at = excluded.updated_at`
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, updated_at = excluded.updated_at,
+    version = nextval('sites_version_seq')`
 
 const selectSite = `SELECT id, name, config, created_at, updated_at FROM sites`
 

@@ -10,8 +10,9 @@ import (
 	"github.com/chatproxy/chatproxy/internal/store"
 )
 
-const upsertSite = `INSERT INTO sites (id, name, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, updated_at = excluded.updated_at`
+const upsertSite = `INSERT INTO sites (id, name, config, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ` + nextSiteVersion + `)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, config = excluded.config, updated_at = excluded.updated_at,
+    version = excluded.version`
 
 const selectSite = `SELECT id, name, config, created_at, updated_at FROM sites`
 
@@ -19,6 +20,9 @@ const selectSite = `SELECT id, name, config, created_at, updated_at FROM sites`
 func (s *Store) UpsertSite(ctx context.Context, site store.Site) error {
 	_, err := s.exec(ctx, upsertSite, site.ID, site.Name, jsonOrEmpty(site.Config),
 		toDB(site.CreatedAt), toDB(site.UpdatedAt))
+	if err == nil {
+		s.siteWatch.signal()
+	}
 	return wrapErr("upsert site", err)
 }
 

@@ -41,6 +41,8 @@ type Store struct {
 	steps  []migrate.Step
 	stmts  sync.Map // query text + pool → *sql.Stmt, prepared on first use (tables may not exist at Open)
 	closed atomic.Bool
+	// siteWatch tells this process's WatchSites channels about site writes.
+	siteWatch watchers
 }
 
 var _ store.Store = (*Store)(nil)

@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"Errors", runErrors},
 		{"Accounts", runAccounts},
 		{"Audit", runAudit},
+		{"SiteRecords", runSiteRecords},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.tests(t, open) })
