@@ -18,10 +18,13 @@ import (
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/console"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
+	"github.com/chatproxy/chatproxy/internal/site"
+	"github.com/chatproxy/chatproxy/internal/sitecfg"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/store/postgres"
 	"github.com/chatproxy/chatproxy/internal/store/sqlite"
 	"github.com/chatproxy/chatproxy/internal/store/storetest"
+	"github.com/chatproxy/chatproxy/internal/upstream"
 )
 
 const password = "correct horse battery"
@@ -45,9 +48,11 @@ type harness struct {
 	st  store.Store
 	svc *console.Service
 	log *audit.Log
-	srv *adminapi.Server
-	ts  *httptest.Server
-	clk *clock
+	srv   *adminapi.Server
+	ts    *httptest.Server
+	clk   *clock
+	sites *sitecfg.Service
+	reg   *site.Registry
 }
 
 type harnessOpts struct {
@@ -55,6 +60,9 @@ type harnessOpts struct {
 	st      store.Store
 	cfg     func(*config.Config)
 	tls     bool
+	// fileSites are the configured sites (the sites file); resolver answers DNS at save time.
+	fileSites []config.Site
+	resolver  upstream.Resolver
 }
 
 // engines runs fn once per storage engine.
@@ -95,6 +103,9 @@ func newHarness(t *testing.T, engine string, opts ...func(*harnessOpts)) *harnes
 	if o.st == nil {
 		o.st = openStore(t, engine)
 	}
+	if o.resolver == nil {
+		o.resolver = &fakeDNS{}
+	}
 	if o.limiter == nil {
 		lim := ratelimit.NewMemory()
 		t.Cleanup(func() { _ = lim.Close() })
@@ -111,7 +122,19 @@ func newHarness(t *testing.T, engine string, opts ...func(*harnessOpts)) *harnes
 		o.cfg(&cfg)
 	}
 	log := audit.New(o.st)
-	srv := adminapi.New(adminapi.Deps{Config: cfg, Console: svc, Audit: log, IPs: clientip.NewResolver(cfg.TrustedProxies)})
+	reg, err := site.NewRegistry(o.fileSites, []byte(strings.Repeat("s", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := sitecfg.New(sitecfg.Options{Store: o.st, Cipher: testCipher{}, Registry: reg,
+		AllowPrivateUpstream: cfg.AllowPrivateUpstream, Resolver: o.resolver})
+	if err := sites.SyncFileSites(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := sites.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv := adminapi.New(adminapi.Deps{Config: cfg, Console: svc, Audit: log, Sites: sites, IPs: clientip.NewResolver(cfg.TrustedProxies)})
 	ts := httptest.NewUnstartedServer(srv)
 	if o.tls {
 		ts.StartTLS()
@@ -119,7 +142,7 @@ func newHarness(t *testing.T, engine string, opts ...func(*harnessOpts)) *harnes
 		ts.Start()
 	}
 	t.Cleanup(ts.Close)
-	return &harness{t: t, st: o.st, svc: svc, log: log, srv: srv, ts: ts, clk: clk}
+	return &harness{t: t, st: o.st, svc: svc, log: log, srv: srv, ts: ts, clk: clk, sites: sites, reg: reg}
 }
 
 // account creates an account directly (no HTTP, no audit entry).

@@ -50,6 +50,17 @@ var matrix = []matrixRow{
 	{"DELETE /admin/api/v1/tokens/{id}", "DELETE", "/admin/api/v1/tokens/{owner_token}", "", [4]int{200, 404, 404, 404}},
 	{"GET /admin/api/v1/audit", "GET", "/admin/api/v1/audit", "", [4]int{200, 200, 200, 403}},
 	{"GET /admin/api/v1/audit", "GET", "/admin/api/v1/audit?site=blog", "", [4]int{200, 200, 200, 403}},
+	{"GET /admin/api/v1/sites", "GET", "/admin/api/v1/sites", "", [4]int{200, 200, 200, 200}},
+	{"POST /admin/api/v1/sites", "POST", "/admin/api/v1/sites", `{"id":"new-{actor}","allowed_origins":["not an origin"],"n8n_webhook_url":"https://n8n.example.com/webhook/x"}`, [4]int{400, 403, 400, 403}},
+	{"GET /admin/api/v1/sites/{id}", "GET", "/admin/api/v1/sites/shop", "", [4]int{200, 200, 200, 200}},
+	{"GET /admin/api/v1/sites/{id}", "GET", "/admin/api/v1/sites/blog", "", [4]int{200, 403, 200, 403}},
+	{"PATCH /admin/api/v1/sites/{id}", "PATCH", "/admin/api/v1/sites/shop", `{"history_depth":1000}`, [4]int{400, 400, 400, 403}},
+	{"PATCH /admin/api/v1/sites/{id}", "PATCH", "/admin/api/v1/sites/blog", `{"history_depth":1000}`, [4]int{400, 403, 400, 403}},
+	// Deleting needs the site disabled first (409 site_enabled): past the role and scope checks.
+	{"DELETE /admin/api/v1/sites/{id}", "DELETE", "/admin/api/v1/sites/shop", "", [4]int{409, 403, 403, 403}},
+	{"DELETE /admin/api/v1/sites/{id}", "DELETE", "/admin/api/v1/sites/blog", "", [4]int{409, 403, 403, 403}},
+	{"POST /admin/api/v1/sites/{id}/rotate-secret", "POST", "/admin/api/v1/sites/shop/rotate-secret", `{"algorithm":"RS256"}`, [4]int{400, 400, 400, 403}},
+	{"POST /admin/api/v1/sites/{id}/rotate-secret", "POST", "/admin/api/v1/sites/blog/rotate-secret", `{"algorithm":"RS256"}`, [4]int{400, 403, 400, 403}},
 	// Last: it ends the caller's cookie session.
 	{"POST /admin/api/v1/logout", "POST", "/admin/api/v1/logout", "", [4]int{204, 204, 204, 204}},
 }
@@ -68,6 +79,8 @@ func newMatrixFixture(t *testing.T, engine string) *matrixFixture {
 		"admin_all": h.account("all@example.com", "admin"),
 		"viewer":    h.account("viewer@example.com", "viewer", "shop"),
 	}}
+	h.consoleSite("shop")
+	h.consoleSite("blog")
 	return f
 }
 

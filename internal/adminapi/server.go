@@ -21,6 +21,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/console"
 	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/sitecfg"
 )
 
 // Prefix is where the console lives; APIPrefix is where its API lives.
@@ -37,6 +38,7 @@ type Deps struct {
 	Config   config.Config
 	Console  *console.Service
 	Audit    *audit.Log
+	Sites    *sitecfg.Service // sites managed at runtime
 	IPs      *clientip.Resolver
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
@@ -75,7 +77,8 @@ func New(d Deps) *Server {
 	s.accountRoutes()
 	s.tokenRoutes()
 	s.auditRoutes()
-	// Next: s.siteRoutes(), s.conversationRoutes(), the OpenAPI document.
+	s.siteRoutes()
+	// Next: s.conversationRoutes(), the OpenAPI document.
 	s.webRoutes()
 	s.handler = s.outer(s.mux)
 	return s

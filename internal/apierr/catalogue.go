@@ -216,6 +216,7 @@ var (
 	codeWrongPassword      = declare(http.StatusBadRequest, "wrong_password")
 	codeTOTPState          = declare(http.StatusConflict, "totp_state")
 	codeLastOwner          = declare(http.StatusConflict, "last_owner")
+	codeSiteEnabled        = declare(http.StatusConflict, "site_enabled")
 )
 
 // InvalidCredentials: a failed sign-in; the same answer whether the email is unknown, the
@@ -286,4 +287,9 @@ func TOTPState(message string) *Error { return codeTOTPState.with(message) }
 // LastOwner: the change would leave no active owner.
 func LastOwner() *Error {
 	return codeLastOwner.with("At least one active owner must remain.")
+}
+
+// SiteEnabled: a site is deleted only once disabled, since deleting removes its conversations.
+func SiteEnabled() *Error {
+	return codeSiteEnabled.with("Disable the site first: deleting it also deletes its conversations.")
 }
