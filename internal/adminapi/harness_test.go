@@ -44,10 +44,10 @@ func (c *clock) add(d time.Duration) {
 
 // harness is a console server over a real database.
 type harness struct {
-	t   *testing.T
-	st  store.Store
-	svc *console.Service
-	log *audit.Log
+	t     *testing.T
+	st    store.Store
+	svc   *console.Service
+	log   *audit.Log
 	srv   *adminapi.Server
 	ts    *httptest.Server
 	clk   *clock
