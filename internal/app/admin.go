@@ -34,7 +34,7 @@ func (a *App) newConsole(ctx context.Context, limiter ratelimit.Limiter) error {
 		return err
 	}
 	a.Admin = adminapi.New(adminapi.Deps{
-		Config: c, Console: a.Console, Audit: audit.New(a.Store), IPs: clientip.NewResolver(c.TrustedProxies),
+		Config: c, Console: a.Console, Audit: audit.New(a.Store), Sites: a.SiteConfig, IPs: clientip.NewResolver(c.TrustedProxies),
 		Metrics: a.Metrics, Log: a.Log, Web: webui.FS(), WebBuilt: webui.AdminBuilt(),
 	})
 	if a.setupToken, err = a.Console.EnsureSetupToken(ctx); err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
 	"github.com/chatproxy/chatproxy/internal/session"
 	"github.com/chatproxy/chatproxy/internal/site"
+	"github.com/chatproxy/chatproxy/internal/sitecfg"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/store/postgres"
 	"github.com/chatproxy/chatproxy/internal/store/sqlite"
@@ -43,14 +44,16 @@ import (
 
 // App is a wired chatproxy.
 type App struct {
-	Config   config.Config
-	Log      *slog.Logger
-	Metrics  *metrics.Metrics
-	Store    store.Store
-	Sites    *site.Registry
-	Chat     *chat.Service
-	Server   *httpapi.Server
-	Upstream *upstream.Client
+	Config  config.Config
+	Log     *slog.Logger
+	Metrics *metrics.Metrics
+	Store   store.Store
+	Sites   *site.Registry
+	// SiteConfig manages the console's sites and keeps Sites in step with the database.
+	SiteConfig *sitecfg.Service
+	Chat       *chat.Service
+	Server     *httpapi.Server
+	Upstream   *upstream.Client
 	// KeyManager keeps the session-token keys (in the database, sealed) and rotates them.
 	KeyManager *keys.Manager
 	// Console and Admin are the operator console (nil when CHATPROXY_ADMIN_ADDR=off).
@@ -107,8 +110,26 @@ func OpenStore(ctx context.Context, c config.Config, cipher store.Cipher) (store
 	return st, nil
 }
 
+// Option adjusts how New wires the app (tests).
+type Option func(*options)
+
+type options struct {
+	upstream func(*upstream.Options)
+}
+
+// WithUpstreamOptions lets fn adjust the upstream client's options, e.g. to trust a test CA
+// (RootCAs) or resolve names with a test resolver (Resolver; the console's save-time SSRF
+// check then uses it too).
+func WithUpstreamOptions(fn func(*upstream.Options)) Option {
+	return func(o *options) { o.upstream = fn }
+}
+
 // New wires everything. The store is migrated here, so every replica can start in any order.
-func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
+func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option) (*App, error) {
+	var o options
+	for _, fn := range opts {
+		fn(&o)
+	}
 	a := &App{Config: c, Log: log, Metrics: metrics.New()}
 	ok := false
 	defer func() {
@@ -127,10 +148,11 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	if err := a.Store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if a.Sites, err = site.NewRegistry(c.Sites, c.SessionSecret); err != nil {
-		return nil, err
+	upstreamOpts := UpstreamOptions(c)
+	if o.upstream != nil {
+		o.upstream(&upstreamOpts)
 	}
-	if err := a.syncSites(ctx); err != nil {
+	if err := a.loadSites(ctx, keyring, upstreamOpts.Resolver); err != nil {
 		return nil, err
 	}
 	a.KeyManager, err = keys.New(keys.Options{Store: a.Store, Fields: keyring, Secret: c.JWTSecret,
@@ -153,7 +175,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 
 	buf := a.newReplyBuffer()
 	a.closers = append(a.closers, func() { _ = buf.Close() })
-	if a.Upstream, err = upstream.NewClient(UpstreamOptions(c)); err != nil {
+	if a.Upstream, err = upstream.NewClient(upstreamOpts); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Upstream.Close)
@@ -268,23 +290,40 @@ func (a *App) newReplyBuffer() stream.Buffer {
 	})
 }
 
-// syncSites stores each configured site's public config so other replicas and tools see it.
-func (a *App) syncSites(ctx context.Context) error {
-	now := time.Now().UTC()
-	for _, s := range a.Sites.All() {
-		if err := a.Store.UpsertSite(ctx, store.Site{ID: s.ID, Name: s.Name, Config: s.PublicJSON, CreatedAt: now, UpdatedAt: now}); err != nil {
-			return fmt.Errorf("store site %s: %w", s.ID, err)
-		}
+// loadSites compiles the configured sites, stores them (so the console lists them and other
+// replicas see them) and adds the console's sites from the database. Serve keeps the set in
+// step with the database.
+func (a *App) loadSites(ctx context.Context, keyring store.Cipher, resolver upstream.Resolver) error {
+	var err error
+	if a.Sites, err = site.NewRegistry(a.Config.Sites, a.Config.SessionSecret); err != nil {
+		return err
+	}
+	a.SiteConfig = sitecfg.New(sitecfg.Options{
+		Store: a.Store, Cipher: keyring, Registry: a.Sites, Log: a.Log,
+		AllowPrivateUpstream: a.Config.AllowPrivateUpstream, Resolver: resolver,
+		OnPublish: func(served []*site.Site) {
+			// A removed site's breaker and slots go; a changed host gets fresh ones on its
+			// next call (upstream keys them by host).
+			if a.Upstream != nil {
+				a.Upstream.ForgetSites(func(id string) bool { _, ok := a.Sites.Get(id); return ok })
+			}
+		},
+	})
+	if err := a.SiteConfig.SyncFileSites(ctx); err != nil {
+		return err
+	}
+	if err := a.SiteConfig.Reload(ctx); err != nil {
+		return fmt.Errorf("load the console's sites: %w", err)
 	}
 	return nil
 }
 
+// jwks lists the public keys of every ES256 site, with a rotated-out key during its overlap.
 func (a *App) jwks() []map[string]any {
 	var keys []map[string]any
+	now := time.Now()
 	for _, s := range a.Sites.All() {
-		if jwk, ok := s.Target.Signer.PublicJWK(); ok {
-			keys = append(keys, jwk)
-		}
+		keys = append(keys, s.JWKs(now)...)
 	}
 	return keys
 }
@@ -305,8 +344,8 @@ func (p redisPinger) Ping(ctx context.Context) error { return p.c.Ping(ctx).Err(
 func (a *App) Warnings() []string {
 	var out []string
 	for _, s := range a.Sites.All() {
-		if s.WebhookURL == config.DemoWebhookURL {
-			continue
+		if s.WebhookURL == config.DemoWebhookURL || !s.Trusted {
+			continue // console sites' URLs passed the SSRF rule
 		}
 		if w := upstream.WarnTrustedURL(s.WebhookURL); w != "" {
 			out = append(out, "site "+s.ID+": "+w)

@@ -49,6 +49,7 @@ func (a *App) Listen() (Listeners, error) {
 // the streams still open get a reconnect event; then the listeners close.
 func (a *App) Serve(ctx context.Context, l Listeners) error {
 	go a.KeyManager.Run(ctx) // reloads keys rotated elsewhere; rotates when due
+	go a.SiteConfig.Run(ctx) // follows sites changed in the console, here or on another replica
 	srv := &http.Server{Handler: a.publicHandler(), ErrorLog: nil}
 	httpapi.ConfigureHTTPServer(srv)
 	errc := make(chan error, 3)

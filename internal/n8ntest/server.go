@@ -96,6 +96,17 @@ func WithHS256At(path string, secret []byte) Option {
 	}
 }
 
+// SetHS256At is WithHS256At on a running fake: like an operator pasting a key into the
+// credential of the workflow at path (a key made after the fake started, or a rotated one).
+func (s *Server) SetHS256At(path string, secret []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pathVerify == nil {
+		s.pathVerify = map[string]func(string) (map[string]any, error){}
+	}
+	s.pathVerify[path] = jwtVerifier("HS256", append([]byte(nil), secret...))
+}
+
 // WithES256 makes the fake require a JWT signed by the key matching pub, algorithm pinned to ES256.
 func WithES256(pub *ecdsa.PublicKey) Option {
 	return func(s *Server) { s.verify = jwtVerifier("ES256", pub) }
@@ -222,9 +233,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.count.Add(1)
 	rec := s.capture(r)
 	verify := s.verify
+	s.mu.Lock()
 	if v, ok := s.pathVerify[rec.Path]; ok {
 		verify = v
 	}
+	s.mu.Unlock()
 	if verify != nil && !checkJWT(w, &rec, verify) {
 		s.store(rec)
 		return

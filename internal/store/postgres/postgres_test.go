@@ -174,3 +174,34 @@ func TestAuditLogRefusesTruncate(t *testing.T) {
 		t.Fatalf("TRUNCATE audit_log: %v, want refused as append-only", err)
 	}
 }
+
+// TestWatchSitesReconnects: the LISTEN connection is killed by the server; WatchSites
+// connects again (signalling once, as changes may have been missed) and keeps delivering.
+func TestWatchSitesReconnects(t *testing.T) {
+	t.Parallel()
+	s := open(t, storetest.NewPostgresURL(t), store.PlainCipher{})
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ch := s.WatchSites(t.Context())
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no signal", what)
+		}
+	}
+	wait("first LISTEN")
+	var killed int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()`).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminated %d LISTEN connections, %v; want 1", killed, err)
+	}
+	wait("reconnection")
+	now := time.Now()
+	if _, err := s.CreateSiteRecord(t.Context(), store.SiteRecord{ID: "after", Name: "after", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	wait("a write after the reconnection")
+}
