@@ -115,7 +115,9 @@ func TestPeriodicCheckAloneReloads(t *testing.T) {
 			if _, _, err := a.Update(t.Context(), "shop", []byte(`{"n8n_webhook_url":"https://n8n.example.com/webhook/b"}`), nil); err != nil {
 				t.Fatal(err)
 			}
-			eventually("edit", func(s *site.Site, ok bool) bool { return ok && strings.HasSuffix(s.Target.URL, "/webhook/b") && !s.Target.Trusted })
+			eventually("edit", func(s *site.Site, ok bool) bool {
+				return ok && strings.HasSuffix(s.Target.URL, "/webhook/b") && !s.Target.Trusted
+			})
 			if _, _, err := a.Update(t.Context(), "shop", []byte(`{"disabled":true}`), nil); err != nil {
 				t.Fatal(err)
 			}
