@@ -22,6 +22,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/crypto"
 	keymgr "github.com/chatproxy/chatproxy/internal/keys"
 	"github.com/chatproxy/chatproxy/internal/site"
+	"github.com/chatproxy/chatproxy/internal/sitecfg"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/upstream"
 )
@@ -39,7 +40,10 @@ func runKeys(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return showKeys(c, reveal, stdout)
+		if err := showKeys(c, reveal, stdout); err != nil {
+			return err
+		}
+		return showConsoleKeys(ctx, c, stdout)
 	case "generate":
 		kid, key := crypto.GenerateKey()
 		fmt.Fprintf(stdout, "%s:%s\n", kid, base64.StdEncoding.EncodeToString(key))
@@ -312,6 +316,46 @@ func showKeys(c config.Config, reveal bool, w io.Writer) error {
 				shown = string(secret)
 			}
 			fmt.Fprintf(w, "  key type: Passphrase; secret from %s: %s\n", source, shown)
+		}
+	}
+	return nil
+}
+
+// showConsoleKeys prints the key ids of the sites managed in the console (never their
+// secrets: an HS256 secret is shown once, by the console, when it is made).
+func showConsoleKeys(ctx context.Context, c config.Config, w io.Writer) error {
+	fields, err := app.FieldKeyring(c)
+	if err != nil {
+		return err
+	}
+	st, err := app.OpenStore(ctx, c, fields)
+	if err != nil {
+		fmt.Fprintf(w, "console sites: the database cannot be opened (%v)\n", err)
+		return nil
+	}
+	defer func() { _ = st.Close() }()
+	if err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	reg, err := site.NewRegistry(c.Sites, c.SessionSecret)
+	if err != nil {
+		return err
+	}
+	info, ids, err := sitecfg.New(sitecfg.Options{Store: st, Cipher: fields, Registry: reg}).KeyInfo(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		k := info[id]
+		fmt.Fprintf(w, "site %s (managed in the console)\n", id)
+		fmt.Fprintf(w, "  n8n credential: JWT Auth, algorithm %s; key id %s, set %s\n", k.Algorithm, k.KID, stamp(*k.SetAt))
+		if k.PublicKeyPEM != "" {
+			fmt.Fprintf(w, "  key type: PEM Key; public key:\n%s", indent(k.PublicKeyPEM, "    "))
+		} else {
+			fmt.Fprintf(w, "  key type: Passphrase; shown once when made: rotate it in the console (POST /admin/api/v1/sites/%s/rotate-secret) for a new one\n", id)
+		}
+		if k.PreviousKID != "" {
+			fmt.Fprintf(w, "  previous key %s: still signs a retry when n8n refuses the new one, until %s\n", k.PreviousKID, stamp(*k.PreviousUntil))
 		}
 	}
 	return nil

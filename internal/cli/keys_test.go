@@ -9,8 +9,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/chatproxy/chatproxy/internal/app"
 	"github.com/chatproxy/chatproxy/internal/auth"
 	"github.com/chatproxy/chatproxy/internal/crypto"
+	"github.com/chatproxy/chatproxy/internal/site"
+	"github.com/chatproxy/chatproxy/internal/sitecfg"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/store/sqlite"
 )
@@ -162,4 +165,49 @@ func writeSealedRows(t *testing.T, path, spec string) []store.Message {
 		msgs = append(msgs, m)
 	}
 	return msgs
+}
+
+// TestKeysShowConsoleSites: `keys show` lists the console's sites with their key ids and the
+// previous key of a rotation, and never a console secret, even with --reveal.
+func TestKeysShowConsoleSites(t *testing.T) {
+	keysEnv(t)
+	t.Setenv("N8N_WEBHOOK_URL", "http://n8n:5678/webhook/x")
+	t.Setenv("ALLOWED_ORIGINS", "https://default.example")
+	t.Setenv("SESSION_SECRET_KEY", strings.Repeat("s", 32))
+	t.Setenv("CHATPROXY_ALLOW_PRIVATE_UPSTREAM", "true") // no DNS in the test
+	c, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields, err := app.FieldKeyring(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := app.OpenStore(t.Context(), c, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := site.NewRegistry(c.Sites, c.SessionSecret)
+	svc := sitecfg.New(sitecfg.Options{Store: st, Cipher: fields, Registry: reg, AllowPrivateUpstream: true})
+	created, err := svc.Create(t.Context(), []byte(`{"id":"hot","allowed_origins":["https://hot.example"],"n8n_webhook_url":"https://n8n.example.com/w"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rotated, err := svc.Rotate(t.Context(), "hot", "", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
+
+	code, out, errOut := run(t, "keys", "show", "--reveal")
+	if code != 0 || !strings.Contains(out, "site hot (managed in the console)") || !strings.Contains(out, rotated.Site.Secret.KID) ||
+		!strings.Contains(out, "previous key "+created.Site.Secret.KID) {
+		t.Fatalf("keys show: %d %q %q", code, out, errOut)
+	}
+	if strings.Contains(out, created.Secret) || strings.Contains(out, rotated.Secret) {
+		t.Fatalf("keys show --reveal printed a console secret:\n%s", out)
+	}
 }

@@ -1,4 +1,4 @@
-// Package sitecfg manages sites at runtime: console sites, their keys and hot reload.
+// Package sitecfg manages console sites, their keys and their hot reload.
 //
 // A site's JSON form is config.Site's (the sites file's names) with the read-only fields of
 // View; it is validated by config.ValidateSite, the rule the sites file obeys, plus the SSRF
