@@ -237,6 +237,9 @@ func reencrypt(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return err
 	}
+	if err := k.resealConsoleSites(ctx, stdout); err != nil {
+		return err
+	}
 	return k.printFieldKeyAdvice(ctx, stdout)
 }
 
@@ -319,6 +322,18 @@ func showKeys(c config.Config, reveal bool, w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// resealConsoleSites reseals the console sites' signing keys with the primary field key.
+func (k *keyTools) resealConsoleSites(ctx context.Context, stdout io.Writer) error {
+	reg, err := site.NewRegistry(k.c.Sites, k.c.SessionSecret)
+	if err != nil {
+		return err
+	}
+	svc := sitecfg.New(sitecfg.Options{Store: k.st, Cipher: k.fields, Registry: reg})
+	checked, rewritten, err := svc.Reseal(ctx, k.fields.Reseal)
+	fmt.Fprintf(stdout, "console sites' signing keys: %d checked, %d rewritten\n", checked, rewritten)
+	return err
 }
 
 // showConsoleKeys prints the key ids of the sites managed in the console (never their

@@ -84,6 +84,7 @@ func TestKeysReencrypt(t *testing.T) {
 	dir := keysEnv(t)
 	k1, k2 := keyEntry(t, "k1"), keyEntry(t, "k2")
 	msgs := writeSealedRows(t, dir+"/chatproxy.db", crypto.FormatKeyring([]crypto.KeyEntry{k1}))
+	consoleSiteUnder(t, dir+"/chatproxy.db", crypto.FormatKeyring([]crypto.KeyEntry{k1}))
 	t.Setenv("CHATPROXY_ENCRYPTION_KEYS", crypto.FormatKeyring([]crypto.KeyEntry{k1}))
 	if code, out, errOut := run(t, "keys", "rotate"); code != 0 {
 		t.Fatalf("keys rotate under k1: %d %q %q", code, out, errOut)
@@ -91,7 +92,8 @@ func TestKeysReencrypt(t *testing.T) {
 
 	t.Setenv("CHATPROXY_ENCRYPTION_KEYS", crypto.FormatKeyring([]crypto.KeyEntry{k1, k2}))
 	code, out, errOut := run(t, "keys", "reencrypt", "--batch", "1")
-	if code != 0 || !strings.Contains(out, "messages: 2 checked, 2 rewritten") || !strings.Contains(out, "sessions: 2 values checked, 1 rows rewritten") {
+	if code != 0 || !strings.Contains(out, "messages: 2 checked, 2 rewritten") || !strings.Contains(out, "sessions: 2 values checked, 1 rows rewritten") ||
+		!strings.Contains(out, "console sites' signing keys: 1 checked, 1 rewritten") {
 		t.Fatalf("keys reencrypt: %d %q %q", code, out, errOut)
 	}
 	// The session-token keys are sealed with k1 (key rows are never resealed): k1 must stay.
@@ -99,12 +101,18 @@ func TestKeysReencrypt(t *testing.T) {
 		t.Fatalf("keys reencrypt did not say k1 is still needed:\n%s", out)
 	}
 	code, out, _ = run(t, "keys", "reencrypt")
-	if code != 0 || !strings.Contains(out, "messages: 2 checked, 0 rewritten") || !strings.Contains(out, "2 values checked, 0 rows rewritten") {
+	if code != 0 || !strings.Contains(out, "messages: 2 checked, 0 rewritten") || !strings.Contains(out, "2 values checked, 0 rows rewritten") ||
+		!strings.Contains(out, "console sites' signing keys: 1 checked, 0 rewritten") {
 		t.Fatalf("second keys reencrypt: %d %q", code, out)
 	}
 
-	// Every message now opens with k2 alone.
+	// Every message, and the console site's keys, now open with k2 alone.
 	st := openSQLite(t, dir+"/chatproxy.db", crypto.FormatKeyring([]crypto.KeyEntry{k2}))
+	k2ring, _ := crypto.ParseKeyring(crypto.FormatKeyring([]crypto.KeyEntry{k2}))
+	reg, _ := site.NewRegistry(nil, nil)
+	if v, err := sitecfg.New(sitecfg.Options{Store: st, Cipher: k2ring, Registry: reg}).Get(t.Context(), "hot"); err != nil || v.Secret.KID == "" {
+		t.Fatalf("console site under k2: %+v, %v", v, err)
+	}
 	for _, want := range msgs {
 		if got, err := st.GetMessage(t.Context(), want.ID); err != nil || got.Content != want.Content {
 			t.Fatalf("message under k2: %q, %v", got.Content, err)
@@ -119,6 +127,19 @@ func keyEntry(t *testing.T, kid string) crypto.KeyEntry {
 	t.Helper()
 	_, key := crypto.GenerateKey()
 	return crypto.KeyEntry{KID: kid, Key: key}
+}
+
+// consoleSiteUnder creates console site "hot" with its keys sealed under the keyring spec.
+func consoleSiteUnder(t *testing.T, path, spec string) {
+	t.Helper()
+	st := openSQLite(t, path, spec)
+	kr, _ := crypto.ParseKeyring(spec)
+	reg, _ := site.NewRegistry(nil, nil)
+	svc := sitecfg.New(sitecfg.Options{Store: st, Cipher: kr, Registry: reg, AllowPrivateUpstream: true})
+	if _, err := svc.Create(t.Context(), []byte(`{"id":"hot","allowed_origins":["https://hot.example"],"n8n_webhook_url":"https://n8n.example.com/w"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.Close()
 }
 
 func openSQLite(t *testing.T, path, spec string) store.Store {

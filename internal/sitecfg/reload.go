@@ -3,6 +3,7 @@ package sitecfg
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -180,4 +181,45 @@ func (s *Service) KeyInfo(ctx context.Context) (map[string]SecretInfo, []string,
 		ids = append(ids, r.ID)
 	}
 	return out, ids, nil
+}
+
+// Reseal rewrites the sealed keys of every console site that reseal changes (those not sealed
+// with the primary field key), so the older field key can leave CHATPROXY_ENCRYPTION_KEYS
+// (`chatproxy keys reencrypt`). A site changed meanwhile is read again.
+func (s *Service) Reseal(ctx context.Context, reseal store.ResealFunc) (checked, rewritten int, err error) {
+	recs, err := s.opts.Store.ListSiteRecords(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, r := range recs {
+		if r.ManagedBy != store.ManagedByConsole {
+			continue
+		}
+		checked++
+		for attempt := 0; ; attempt++ {
+			fresh, changed, err := reseal(r.SecretsEnc, store.SiteSecretsAAD(r.ID))
+			if err != nil {
+				return checked, rewritten, fmt.Errorf("site %s: %w", r.ID, err)
+			}
+			if !changed {
+				break
+			}
+			r.SecretsEnc, r.UpdatedAt = fresh, s.opts.Now().UTC()
+			_, err = s.opts.Store.UpdateSiteRecord(ctx, r)
+			if err == nil {
+				rewritten++
+				break
+			}
+			if !errors.Is(err, store.ErrVersionMismatch) || attempt > 2 {
+				return checked, rewritten, fmt.Errorf("site %s: %w", r.ID, err)
+			}
+			if r, err = s.opts.Store.GetSiteRecord(ctx, r.ID); err != nil {
+				return checked, rewritten, fmt.Errorf("site %s: %w", r.ID, err)
+			}
+		}
+	}
+	if rewritten > 0 {
+		s.reloadAfterWrite(ctx)
+	}
+	return checked, rewritten, nil
 }
