@@ -47,6 +47,12 @@ type Registry struct {
 type snapshot struct {
 	byID  map[string]*Site
 	order []*Site
+	// exact maps each exact allowed origin, as browsers send it, to the index of the first
+	// site listing it; firstWildcard is the index of the first site with a wildcard entry.
+	// ForOrigin answers from them without parsing (nor allocating) when no wildcard site
+	// comes first.
+	exact         map[string]int
+	firstWildcard int
 }
 
 // NewRegistry compiles the configured sites. defaultSecret is SESSION_SECRET_KEY.
@@ -90,9 +96,19 @@ func CompileManaged(cs config.Site, keys Keys) (*Site, error) {
 // Publish makes sites the served set, in that order (ForOrigin picks the first match).
 // Lookups already running finish on the set they started with.
 func (r *Registry) Publish(sites []*Site) {
-	snap := &snapshot{byID: make(map[string]*Site, len(sites)), order: append([]*Site(nil), sites...)}
-	for _, s := range sites {
+	snap := &snapshot{byID: make(map[string]*Site, len(sites)), order: append([]*Site(nil), sites...),
+		exact: map[string]int{}, firstWildcard: len(sites)}
+	for i, s := range sites {
 		snap.byID[s.ID] = s
+		for _, p := range s.Origins {
+			if p.Wildcard {
+				snap.firstWildcard = min(snap.firstWildcard, i)
+				continue
+			}
+			if _, seen := snap.exact[p.String()]; !seen {
+				snap.exact[p.String()] = i
+			}
+		}
 	}
 	r.snap.Store(snap)
 }
@@ -217,8 +233,20 @@ func (r *Registry) Get(id string) (*Site, bool) {
 
 // ForOrigin returns the first site that allows the Origin header value.
 func (r *Registry) ForOrigin(header string) (*Site, bool) {
-	for _, s := range r.snap.Load().order {
-		if s.Origins.Allows(header) {
+	snap := r.snap.Load()
+	i, ok := snap.exact[header]
+	switch {
+	case ok && i < snap.firstWildcard:
+		return snap.order[i], true
+	case snap.firstWildcard == len(snap.order):
+		return nil, false // no wildcard anywhere: the exact entries are the whole answer
+	}
+	o, err := origin.Parse(header)
+	if err != nil || o.String() != header {
+		return nil, false
+	}
+	for _, s := range snap.order {
+		if s.Origins.AllowsOrigin(o) {
 			return s, true
 		}
 	}

@@ -121,3 +121,88 @@ func TestSharedKeysAreReported(t *testing.T) {
 		t.Fatalf("SharedKeys = %v, want [[x y] [default w]]", groups)
 	}
 }
+
+// TestRegistryLookupsAllocateNothing: the chat path looks sites up on every request; the
+// swappable snapshot must not make that allocate.
+func TestRegistryLookupsAllocateNothing(t *testing.T) {
+	r := registry(t, hsSite("shop", ""), hsSite("blog", ""))
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, ok := r.Get("blog"); !ok {
+			t.Fatal("Get")
+		}
+		if _, ok := r.ForOrigin("https://blog.example"); !ok {
+			t.Fatal("ForOrigin")
+		}
+		if _, ok := r.ForHost("blog.example"); !ok {
+			t.Fatal("ForHost")
+		}
+		if len(r.All()) != 2 {
+			t.Fatal("All")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("lookups allocate %.1f times per run", allocs)
+	}
+}
+
+// TestPublishSwapsTheSet: readers see the old set or the new one, never a mix; a compiled
+// console site is untrusted and keeps its previous key until the overlap ends.
+func TestPublishSwapsTheSet(t *testing.T) {
+	r := registry(t, hsSite("shop", ""))
+	before := r.All()
+	cur, _ := upstream.NewHS256Signer("new", bytes.Repeat([]byte("n"), 32), site.Issuer, 30*time.Second)
+	prev, _ := upstream.NewHS256Signer("old", bytes.Repeat([]byte("o"), 32), site.Issuer, 30*time.Second)
+	cs := hsSite("hot", "")
+	cs.WebhookURL = "https://n8n.example.com/w"
+	hot, err := site.CompileManaged(cs, site.Keys{Current: cur, Previous: prev, PreviousUntil: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Publish(append(append([]*site.Site(nil), before...), hot))
+	if len(before) != 1 || before[0].ID != "shop" {
+		t.Fatalf("the published set changed a slice readers held: %v", before)
+	}
+	got := get(t, r, "hot")
+	if got.Trusted || got.Target.Trusted || got.Target.Signer.KeyID() != "new" || got.Target.Previous.KeyID() != "old" {
+		t.Fatalf("compiled console site: trusted=%v target=%+v", got.Trusted, got.Target)
+	}
+	if s, ok := r.ForOrigin("https://hot.example"); !ok || s != got {
+		t.Fatal("ForOrigin does not find the published site")
+	}
+	r.Publish(before)
+	if _, ok := r.Get("hot"); ok {
+		t.Fatal("a site left out of the new set is still served")
+	}
+}
+
+// TestForOriginOrderWithWildcards: the first site in order wins, whether it allows the origin
+// by an exact entry or a wildcard; only the canonical form is allowed.
+func TestForOriginOrderWithWildcards(t *testing.T) {
+	wild := hsSite("wild", "")
+	wild.AllowedOrigins = []string{"https://*.shop.example"}
+	exact := hsSite("exact", "")
+	exact.AllowedOrigins = []string{"https://a.shop.example", "http://127.0.0.1:8080", "https://[::1]"}
+	for _, tc := range []struct {
+		order  []config.Site
+		header string
+		want   string
+	}{
+		{[]config.Site{wild, exact}, "https://a.shop.example", "wild"},
+		{[]config.Site{exact, wild}, "https://a.shop.example", "exact"},
+		{[]config.Site{exact, wild}, "https://b.shop.example", "wild"},
+		{[]config.Site{exact}, "http://127.0.0.1:8080", "exact"},
+		{[]config.Site{exact}, "https://[::1]", "exact"},
+		{[]config.Site{exact}, "https://A.shop.example", ""},
+		{[]config.Site{exact, wild}, "https://a.shop.example:443", ""},
+		{[]config.Site{wild}, "https://shop.example", ""},
+		{[]config.Site{exact}, "null", ""},
+	} {
+		got := ""
+		if s, ok := registry(t, tc.order...).ForOrigin(tc.header); ok {
+			got = s.ID
+		}
+		if got != tc.want {
+			t.Errorf("%s with %s first: %q, want %q", tc.header, tc.order[0].ID, got, tc.want)
+		}
+	}
+}
