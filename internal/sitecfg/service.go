@@ -148,9 +148,17 @@ func (s *Service) Update(ctx context.Context, id string, patch []byte, pre Preco
 // Rotate gives a console site a new signing key (of algorithm alg, "" = the same). The key it
 // replaces keeps signing retries for Overlap unless revoke ends it now.
 func (s *Service) Rotate(ctx context.Context, id, alg string, revoke bool, pre Precondition) (before View, out Created, err error) {
-	rec, ks, err := s.consoleRecord(ctx, id, pre)
+	rec, err := s.consoleRow(ctx, id, pre)
 	if err != nil {
 		return View{}, Created{}, err
+	}
+	ks, err := openKeySet(s.opts.Cipher, id, rec.SecretsEnc)
+	if err != nil {
+		// The keys were sealed with a field key that is gone: only a fresh start can help.
+		if !revoke {
+			return View{}, Created{}, apierr.InvalidRequest("The site's current key cannot be opened (its field key was removed): rotate with revoke_previous.")
+		}
+		ks = keySet{}
 	}
 	if before, err = s.view(rec); err != nil {
 		return View{}, Created{}, err
@@ -173,7 +181,7 @@ func (s *Service) Rotate(ctx context.Context, id, alg string, revoke bool, pre P
 
 // Delete removes a disabled console site with its conversations; it returns the site as it was.
 func (s *Service) Delete(ctx context.Context, id string, pre Precondition) (View, error) {
-	rec, _, err := s.consoleRecord(ctx, id, pre)
+	rec, err := s.consoleRow(ctx, id, pre)
 	if err != nil {
 		return View{}, err
 	}
@@ -197,17 +205,26 @@ func unchanged(a, b config.Site) bool {
 	return errA == nil && errB == nil && string(ja) == string(jb)
 }
 
-// consoleRecord reads a console site and its keys, checking the caller's precondition.
-func (s *Service) consoleRecord(ctx context.Context, id string, pre Precondition) (store.SiteRecord, keySet, error) {
+// consoleRow reads a console site, checking the caller's precondition.
+func (s *Service) consoleRow(ctx context.Context, id string, pre Precondition) (store.SiteRecord, error) {
 	rec, err := s.opts.Store.GetSiteRecord(ctx, id)
 	if err != nil {
-		return store.SiteRecord{}, keySet{}, storeError(err)
+		return store.SiteRecord{}, storeError(err)
 	}
 	if rec.ManagedBy != store.ManagedByConsole {
-		return store.SiteRecord{}, keySet{}, apierr.SiteManagedByFile()
+		return store.SiteRecord{}, apierr.SiteManagedByFile()
 	}
 	if pre != nil && !pre(rec.Version) {
-		return store.SiteRecord{}, keySet{}, apierr.PreconditionFailed()
+		return store.SiteRecord{}, apierr.PreconditionFailed()
+	}
+	return rec, nil
+}
+
+// consoleRecord is consoleRow with the site's keys opened.
+func (s *Service) consoleRecord(ctx context.Context, id string, pre Precondition) (store.SiteRecord, keySet, error) {
+	rec, err := s.consoleRow(ctx, id, pre)
+	if err != nil {
+		return store.SiteRecord{}, keySet{}, err
 	}
 	ks, err := openKeySet(s.opts.Cipher, id, rec.SecretsEnc)
 	return rec, ks, err
@@ -303,15 +320,17 @@ func (s *Service) view(r store.SiteRecord) (View, error) {
 	if v.Name == "" {
 		v.Name = r.Name
 	}
+	v.Secret = SecretInfo{Algorithm: v.Signing.Algorithm, KID: v.Signing.KID}
 	if r.ManagedBy == store.ManagedByConsole {
-		ks, err := openKeySet(s.opts.Cipher, r.ID, r.SecretsEnc)
-		if err != nil {
-			return View{}, err
+		// A site whose keys cannot be opened (its field key was removed) is still listed, with
+		// what its settings say; it is not served (Reload logs why) until it is rotated.
+		if ks, err := openKeySet(s.opts.Cipher, r.ID, r.SecretsEnc); err == nil {
+			v.Secret = ks.info(s.opts.Now())
+		} else {
+			s.opts.Log.Error("the signing keys of a console site cannot be opened", "site", r.ID, "err", err)
 		}
-		v.Secret = ks.info(s.opts.Now())
 		return v, nil
 	}
-	v.Secret = SecretInfo{Algorithm: v.Signing.Algorithm, KID: v.Signing.KID}
 	if live, ok := s.opts.Registry.Get(r.ID); ok && live.Trusted {
 		v.Secret.KID = live.Target.Signer.KeyID()
 	}
