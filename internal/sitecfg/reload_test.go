@@ -129,3 +129,45 @@ func TestPeriodicCheckAloneReloads(t *testing.T) {
 		})
 	}
 }
+
+// lostKey cannot open anything: the field key that sealed the sites' keys was removed.
+type lostKey struct{ xorCipher }
+
+func (lostKey) Open([]byte, string) ([]byte, error) { return nil, errLost }
+
+var errLost = context.DeadlineExceeded // any error will do
+
+// TestSiteWithLostKeys: a site whose keys cannot be opened is listed but not served; a
+// rotation with revoke_previous gives it a fresh key and it is served again.
+func TestSiteWithLostKeys(t *testing.T) {
+	stA, stB := openTwice(t, "sqlite")
+	a, _ := newService(t, stA)
+	if _, err := a.Create(t.Context(), []byte(`{"id":"shop","allowed_origins":["https://shop.example"],"n8n_webhook_url":"https://n8n.example.com/w"}`)); err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := site.NewRegistry(nil, []byte(strings.Repeat("s", 32)))
+	b := sitecfg.New(sitecfg.Options{Store: stB, Cipher: lostKey{}, Registry: reg, Resolver: publicDNS{}})
+	if err := b.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := reg.Get("shop"); ok {
+		t.Fatal("a site whose keys cannot be opened is served")
+	}
+	if views, err := b.List(t.Context(), nil); err != nil || len(views) != 1 || views[0].Secret.KID == "" {
+		t.Fatalf("list: %+v, %v", views, err)
+	}
+	if _, _, err := b.Rotate(t.Context(), "shop", "", false, nil); err == nil || !strings.Contains(err.Error(), "revoke_previous") {
+		t.Fatalf("rotate without revoke: %v", err)
+	}
+	// The new keys are sealed with lostKey's Seal (which works); open them with a cipher that can.
+	c := sitecfg.New(sitecfg.Options{Store: stB, Cipher: xorCipher{}, Registry: reg, Resolver: publicDNS{}})
+	if _, _, err := b.Rotate(t.Context(), "shop", "", true, nil); err != nil {
+		t.Fatalf("rotate with revoke: %v", err)
+	}
+	if err := c.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := reg.Get("shop"); !ok || s.Target.Previous != nil {
+		t.Fatal("the site is not served with its fresh key")
+	}
+}
