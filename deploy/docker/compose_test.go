@@ -207,6 +207,9 @@ func TestComposeStackRunsOnHost(t *testing.T) {
 		"HOST_REDIS_PREFIX=cptest-"+randomHex(t, 4)+":",
 		"CHATPROXY_PORT_A="+strconv.Itoa(portA),
 		"CHATPROXY_PORT_B="+strconv.Itoa(portB),
+		// On the host network the two consoles need ports of their own too.
+		"CHATPROXY_ADMIN_PORT_A="+strconv.Itoa(deploytest.FreePort(t)),
+		"CHATPROXY_ADMIN_PORT_B="+strconv.Itoa(deploytest.FreePort(t)),
 		"CHATPROXY_PUBLIC_URL=http://127.0.0.1:"+strconv.Itoa(portA),
 	)
 	if u := os.Getenv("CHATPROXY_TEST_REDIS_URL"); u != "" {
