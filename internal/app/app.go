@@ -38,6 +38,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/store/sqlite"
 	"github.com/chatproxy/chatproxy/internal/stream"
 	"github.com/chatproxy/chatproxy/internal/stream/redisbuf"
+	"github.com/chatproxy/chatproxy/internal/tracing"
 	"github.com/chatproxy/chatproxy/internal/upstream"
 	"github.com/chatproxy/chatproxy/internal/webui"
 )
@@ -59,13 +60,24 @@ type App struct {
 	// Console and Admin are the operator console (nil when CHATPROXY_ADMIN_ADDR=off).
 	Console *console.Service
 	Admin   *adminapi.Server
+	// Tracing exports spans (nil when OTEL_EXPORTER_OTLP_ENDPOINT is not set).
+	Tracing *tracing.Provider
 
 	setupToken string // one-time first-run token, "" when accounts exist
 	closers    []func()
 }
 
-// NewLogger builds the process logger: JSON, or text when debugging.
+// NewLogger builds the process logger: JSON, or text when debugging; with tracing on, lines
+// logged with a context carry its trace_id and span_id.
 func NewLogger(c config.Config, w *os.File) *slog.Logger {
+	h := newLogHandler(c, w)
+	if c.Tracing.Enabled() {
+		h = tracing.LogHandler(h)
+	}
+	return slog.New(h)
+}
+
+func newLogHandler(c config.Config, w *os.File) slog.Handler {
 	level := slog.LevelInfo
 	switch c.LogLevel {
 	case "debug":
@@ -76,9 +88,9 @@ func NewLogger(c config.Config, w *os.File) *slog.Logger {
 		level = slog.LevelError
 	}
 	if c.Debug {
-		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: min(level, slog.LevelDebug)}))
+		return slog.NewTextHandler(w, &slog.HandlerOptions{Level: min(level, slog.LevelDebug)})
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
 }
 
 // FieldKeyring parses CHATPROXY_ENCRYPTION_KEYS, the keys that seal personal data at rest. The
@@ -141,10 +153,15 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
+	if err := a.startTracing(ctx); err != nil {
+		return nil, err
+	}
+	tracer := a.Tracing.Tracer()
 	if a.Store, err = OpenStore(ctx, c, keyring); err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { _ = a.Store.Close() })
+	a.Store = tracing.Store(a.Store, tracer, storeSystem(c))
 	if err := a.Store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -181,7 +198,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	a.closers = append(a.closers, a.Upstream.Close)
 
 	chatOpts := chat.Options{
-		Store: a.Store, Buffer: buf, Upstream: a.Upstream, Metrics: a.Metrics, Log: log,
+		Store: a.Store, Buffer: buf, Upstream: a.Upstream, Metrics: a.Metrics, Log: log, Tracer: tracer,
 		IPHashKey: hashKey, ReplyTimeout: c.Upstream.Total + 30*time.Second,
 	}
 	if c.GeoIPDB != "" {
@@ -196,7 +213,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	a.closers = append(a.closers, a.Chat.Close)
 
 	deps := httpapi.Deps{
-		Config: c, Sites: a.Sites, Store: a.Store, Chat: a.Chat, Metrics: a.Metrics, Log: log,
+		Config: c, Sites: a.Sites, Store: a.Store, Chat: a.Chat, Metrics: a.Metrics, Log: log, Tracer: tracer,
 		Sessions: session.New(session.Options{Store: a.Store, Keys: sessionKeys, Idle: c.SessionIdle, MaxAge: c.SessionMaxAge, HashKey: hashKey, Metrics: a.Metrics}),
 		Guard:    guard.New(limiter, a.Metrics, events),
 		IPs:      clientip.NewResolver(c.TrustedProxies),
@@ -213,6 +230,32 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	}
 	ok = true
 	return a, nil
+}
+
+// startTracing starts the span exporter when an OTLP endpoint is configured. It is closed
+// last, so the spans of the shutdown itself are still sent.
+func (a *App) startTracing(ctx context.Context) error {
+	p, err := tracing.Setup(ctx, a.Config.Tracing, a.Log)
+	if err != nil || p == nil {
+		return err
+	}
+	a.Tracing = p
+	a.closers = append(a.closers, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.Shutdown(sctx); err != nil {
+			a.Log.Warn("tracing: spans lost at shutdown", "err", err)
+		}
+	})
+	return nil
+}
+
+// storeSystem is the engine's db.system.name, as spans name it.
+func storeSystem(c config.Config) string {
+	if c.DatabaseURL != "" {
+		return "postgresql"
+	}
+	return "sqlite"
 }
 
 // UpstreamOptions are the n8n client's bounds, all from the configuration (the client has no

@@ -20,6 +20,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/stream"
+	"github.com/chatproxy/chatproxy/internal/tracing"
 	"github.com/chatproxy/chatproxy/internal/upstream"
 )
 
@@ -40,6 +41,7 @@ type Options struct {
 	Upstream     Caller
 	Metrics      *metrics.Metrics
 	Log          *slog.Logger
+	Tracer       tracing.Tracer // the n8n call's span; zero = off
 	Geo          Geo
 	IPHashKey    []byte        // keys the hashed client IP sent upstream
 	ReplyTimeout time.Duration // upper bound of one reply (upstream total + storing)
@@ -128,7 +130,7 @@ func (s *Service) Send(ctx context.Context, in SendInput) (Reply, error) {
 		return Reply{}, err
 	}
 	s.running.Add(1)
-	r := s.newReply(in, stored, replyID)
+	r := s.newReply(ctx, in, stored, replyID)
 	// begin is in the buffer before the handler subscribes, so the SSE headers and begin leave
 	// in one write; the reply then runs on its own goroutine.
 	r.emit(stream.Event{Type: stream.TypeBegin, MessageID: replyID, UserMessageID: stored.ID})

@@ -6,9 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/stream"
+	"github.com/chatproxy/chatproxy/internal/tracing"
 	"github.com/chatproxy/chatproxy/internal/upstream"
 )
 
@@ -23,14 +26,16 @@ type reply struct {
 	text    strings.Builder
 	started time.Time
 	first   time.Duration // -1 until the first text
+	call    trace.Span    // the n8n call's span (no-op when tracing is off)
 	// broken: an append to the reply buffer failed; resetSent: the reset that replaces the
 	// rest of the events is in the buffer.
 	broken, resetSent bool
 }
 
-// newReply prepares a reply; its context is detached from the HTTP request.
-func (s *Service) newReply(in SendInput, user store.Message, replyID string) *reply {
-	ctx, cancel := context.WithTimeout(s.base, s.o.ReplyTimeout)
+// newReply prepares a reply; its context is detached from the HTTP request (reqCtx), whose
+// trace it stays in.
+func (s *Service) newReply(reqCtx context.Context, in SendInput, user store.Message, replyID string) *reply {
+	ctx, cancel := context.WithTimeout(s.o.Tracer.Detach(s.base, reqCtx), s.o.ReplyTimeout)
 	return &reply{s: s, ctx: ctx, cancel: cancel, id: replyID, in: in, user: user, started: time.Now(), first: -1}
 }
 
@@ -41,13 +46,16 @@ func (r *reply) run(history []store.Message) {
 	defer r.cancel()
 	ctx := r.ctx
 	req := r.request(history)
-	err := s.o.Upstream.Call(ctx, in.Site.Target, req, r.onChunk)
+	callCtx, call := s.o.Tracer.StartClient(ctx, spanN8NCall)
+	r.call = call
+	err := s.o.Upstream.Call(callCtx, in.Site.Target, req, r.onChunk)
 	status, code := r.outcome(err)
+	r.endCall(status, code)
 	if code != "" {
 		r.emit(stream.Event{Type: stream.TypeError, Code: code, Content: friendly(code), MessageID: replyID})
 		s.o.Metrics.Errors.WithLabelValues(code).Inc()
 		// The class, never err itself: network errors name n8n's host and port (docs/security.md).
-		s.o.Log.Warn("reply failed", "site", in.Site.ID, "session", in.Session.ID, "message", replyID, "code", code, "class", upstream.ErrorClass(err))
+		s.o.Log.WarnContext(callCtx, "reply failed", "site", in.Site.ID, "session", in.Session.ID, "message", replyID, "code", code, "class", upstream.ErrorClass(err))
 	}
 	total := time.Since(r.started)
 	s.o.Metrics.UpstreamTotal.WithLabelValues(in.Site.ID).Observe(total.Seconds())
@@ -57,7 +65,7 @@ func (r *reply) run(history []store.Message) {
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer fcancel()
 	if err := s.o.Buffer.Finish(fctx, replyID); err != nil {
-		s.o.Log.Error("finish reply buffer", "message", replyID, "err", err)
+		s.o.Log.ErrorContext(ctx, "finish reply buffer", "message", replyID, "err", err)
 	}
 }
 
@@ -84,7 +92,7 @@ func (r *reply) emit(e stream.Event) {
 		r.resetSent = true
 	case err != nil && !r.broken:
 		r.broken = true
-		r.s.o.Log.Warn("reply buffer append failed: readers will be told to reload history", "message", r.id, "err", err)
+		r.s.o.Log.WarnContext(ctx, "reply buffer append failed: readers will be told to reload history", "message", r.id, "err", err)
 		r.emit(e) // try the reset at once
 	}
 }
@@ -98,6 +106,7 @@ func (r *reply) onChunk(c upstream.Chunk) {
 		first := r.first < 0
 		if first {
 			r.first = time.Since(r.started)
+			r.call.AddEvent(tracing.EventFirstToken)
 			r.s.o.Metrics.UpstreamFirstToken.WithLabelValues(r.in.Site.ID).Observe(r.first.Seconds())
 		}
 		r.text.WriteString(c.Text)
@@ -166,7 +175,7 @@ func (r *reply) store(status string, total time.Duration) {
 	_, _, err := r.s.o.Store.AddMessage(ctx, m)
 	r.s.o.Metrics.ObserveDB("add_message", start)
 	if err != nil {
-		r.s.o.Log.Warn("answer kept in outbox until the database is back", "message", r.id, "err", err)
+		r.s.o.Log.WarnContext(ctx, "answer kept in outbox until the database is back", "message", r.id, "err", err)
 		r.s.outbox.push(m)
 	}
 }
@@ -208,4 +217,23 @@ func historyItems(msgs []store.Message) []upstream.HistoryItem {
 		out = append(out, upstream.HistoryItem{Role: m.Role, Content: m.Content, CreatedAt: m.CreatedAt})
 	}
 	return out
+}
+
+// spanN8NCall is the span of the call to n8n; it carries the time to the first token.
+const spanN8NCall = "n8n.call"
+
+// endCall ends the n8n call's span with the reply's status, its error code and the time to the
+// first token (also an event at that moment).
+func (r *reply) endCall(status, code string) {
+	if !r.call.IsRecording() {
+		return
+	}
+	r.call.SetAttributes(tracing.AttrSiteID.String(r.in.Site.ID), tracing.AttrMessageID.String(r.id), tracing.AttrStatus.String(status))
+	if r.first >= 0 {
+		r.call.SetAttributes(tracing.AttrFirstTokenMS.Float64(float64(r.first.Microseconds()) / 1000))
+	}
+	if code != "" {
+		tracing.Fail(r.call, code)
+	}
+	r.call.End()
 }

@@ -56,6 +56,8 @@ type Config struct {
 	// 0 = 90 % of the container's memory limit when there is one, -1 (off) = none. GOMEMLIMIT,
 	// when set, wins.
 	MemoryLimit int64
+	// Tracing exports OpenTelemetry spans over OTLP/HTTP when an endpoint is set (OTEL_*).
+	Tracing Tracing
 
 	Demo  bool // no configuration at all: demo site + built-in demo agent
 	Sites []Site
@@ -185,6 +187,7 @@ func Default() Config {
 		DataDir:            DefaultDataDir,
 		RedisPrefix:        DefaultRedisPrefix,
 		LogLevel:           "info",
+		Tracing:            Tracing{Sampler: DefaultSampler, SamplerArg: 1},
 		SessionIdle:        24 * time.Hour,
 		SessionMaxAge:      30 * 24 * time.Hour,
 		SessionKeyRotation: 30 * 24 * time.Hour,

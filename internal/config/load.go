@@ -190,6 +190,7 @@ func Load(look Lookup) (Config, error) {
 	c.Upstream.H2C = r.boolean("CHATPROXY_UPSTREAM_H2C", false)
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 	c.MemoryLimit = r.byteSize("CHATPROXY_MEMORY_LIMIT")
+	c.Tracing = r.tracing(c.Tracing)
 
 	sites, err := r.sites()
 	if err != nil {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/netip"
@@ -171,11 +172,19 @@ func credentials(r *http.Request) (token, kind string) {
 // authenticate resolves the session of a request and checks that the request's origin belongs
 // to the session's site (a token made for site A is refused on site B).
 func (s *Server) authenticate(r *http.Request) (store.Session, *site.Site, error) {
+	ctx, span := s.Tracer.Start(r.Context(), spanAuthenticate)
+	sess, st, err := s.authenticateIn(ctx, r)
+	endAuthSpan(span, sess.SiteID, sess.ID, err)
+	return sess, st, err
+}
+
+// authenticateIn is authenticate's work, under its span in ctx.
+func (s *Server) authenticateIn(ctx context.Context, r *http.Request) (store.Session, *site.Site, error) {
 	token, kind := credentials(r)
 	if token == "" {
 		return store.Session{}, nil, apierr.Unauthorized()
 	}
-	sess, err := s.Sessions.Authenticate(r.Context(), token, kind)
+	sess, err := s.Sessions.Authenticate(ctx, token, kind)
 	if err != nil {
 		return store.Session{}, nil, err
 	}

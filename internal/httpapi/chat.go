@@ -132,7 +132,7 @@ func (s *Server) serveReply(w http.ResponseWriter, r *http.Request, sessionID st
 		sub, err = s.Chat.Subscribe(r.Context(), reply.ReplyID, sessionID, from)
 		if err != nil && !errors.Is(err, stream.ErrUnknownReply) && !errors.Is(err, stream.ErrGone) {
 			// The buffer is unreachable: the client reloads history instead.
-			s.log.Warn("reply buffer unavailable", "request_id", requestID(r), "err", err)
+			s.log.WarnContext(r.Context(), "reply buffer unavailable", "request_id", requestID(r), "err", err)
 			sub = nil
 		}
 	}
@@ -146,20 +146,25 @@ func (s *Server) serveReply(w http.ResponseWriter, r *http.Request, sessionID st
 		s.metrics.OpenStreams.Dec()
 		s.openStreams.Add(-1)
 	}()
+	ctx, span := s.Tracer.Start(r.Context(), spanRelay)
+	source := "live"
 	switch {
 	case sub != nil:
 		defer sub.Close()
-		err = stream.Relay(r.Context(), sub, sw, stream.RelayOptions{
+		err = stream.Relay(ctx, sub, sw, stream.RelayOptions{
 			Heartbeat: s.Config.Heartbeat, WriteDelay: s.Config.StreamWriteDelay, Stop: s.streams})
 		if err != nil && r.Context().Err() == nil && !errors.Is(err, stream.ErrSlowClient) {
 			// The position is gone, or the buffer failed mid-stream: tell the client to reload.
 			err = writeReset(sw)
 		}
 	case reply.Stored != nil && from.Offset == 0:
+		source = "stored"
 		err = replayStored(sw, *reply.Stored, reply.UserMessageID)
 	default:
+		source = "reset"
 		err = writeReset(sw)
 	}
+	endRelaySpan(span, source, err)
 	if errors.Is(err, stream.ErrSlowClient) {
 		s.metrics.SlowClients.Inc()
 	}

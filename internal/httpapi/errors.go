@@ -31,20 +31,22 @@ type errorDetail struct {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if rw, ok := w.(*responseWriter); ok && rw.wrote {
 		// The response (e.g. an SSE stream) already started; nothing more can be said.
-		s.log.Debug("error after response started", "route", routeOf(r), "err", err)
+		s.log.DebugContext(r.Context(), "error after response started", "route", routeOf(r), "err", err)
 		return
 	}
 	ae, ok := apierr.As(classify(err))
 	if !ok {
 		id := newRequestID()
-		s.log.Error("internal error", "error_id", id, "route", routeOf(r), "request_id", requestID(r), "err", err)
+		noteErrorCode(r, apierr.Internal().Code)
+		s.log.ErrorContext(r.Context(), "internal error", "error_id", id, "route", routeOf(r), "request_id", requestID(r), "err", err)
 		s.metrics.Errors.WithLabelValues("internal").Inc()
 		in := apierr.Internal()
 		writeJSON(w, in.Status, errorBody{errorDetail{Code: in.Code, Message: in.Message, ID: id}})
 		return
 	}
+	noteErrorCode(r, ae.Code)
 	if ae.Cause != nil {
-		s.log.Warn("request failed", "code", ae.Code, "route", routeOf(r), "request_id", requestID(r), "err", ae.Cause)
+		s.log.WarnContext(r.Context(), "request failed", "code", ae.Code, "route", routeOf(r), "request_id", requestID(r), "err", ae.Cause)
 	}
 	if ae.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((ae.RetryAfter+999_999_999)/1_000_000_000)))

@@ -63,7 +63,8 @@ func (s *Server) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &reqInfo{id: newRequestID()}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey, ri))
+		ctx, span := s.startRequestSpan(context.WithValue(r.Context(), infoKey, ri), r)
+		r = r.WithContext(ctx)
 		rw := &responseWriter{ResponseWriter: w, status: http.StatusOK}
 		rw.Header().Set("X-Request-Id", ri.id)
 		s.securityHeaders(rw.Header(), r)
@@ -72,7 +73,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.Error("panic", "request_id", ri.id, "route", ri.route, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				s.log.ErrorContext(r.Context(), "panic", "request_id", ri.id, "route", ri.route, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				if !rw.wrote {
 					s.writeError(rw, r, fmt.Errorf("panic: %v", p))
 				}
@@ -82,6 +83,7 @@ func (s *Server) outer(next http.Handler) http.Handler {
 			s.log.LogAttrs(r.Context(), slog.LevelDebug, "request",
 				slog.String("request_id", ri.id), slog.String("method", r.Method), slog.String("route", routeOf(r)),
 				slog.Int("status", rw.status), slog.Duration("duration", d))
+			endRequestSpan(span, r, ri, rw.status)
 		}()
 		next.ServeHTTP(rw, r)
 	})

@@ -23,6 +23,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/session"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
+	"github.com/chatproxy/chatproxy/internal/tracing"
 )
 
 // Guard applies rate limits, budgets and abuse rules. Every method decides before anything is
@@ -49,6 +50,7 @@ type Deps struct {
 	IPs      *clientip.Resolver
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
+	Tracer   tracing.Tracer          // off (zero) unless OTEL_EXPORTER_OTLP_ENDPOINT is set
 	Redis    Pinger                  // nil without REDIS_URL
 	JWKS     func() []map[string]any // public keys of ES256 sites
 	Web      fs.FS                   // built widget assets (internal/webui)

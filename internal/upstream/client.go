@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
 )
 
 // maxRetries bounds replays of requests that certainly never left this host.
@@ -255,6 +257,9 @@ func (c *Client) send(ctx context.Context, hc *http.Client, rawURL string, body 
 			return nil, false, stripURL(err)
 		}
 		setHeaders(req.Header, token)
+		// W3C traceparent (and tracestate) of the n8n call's span, so n8n's execution can be
+		// linked to the visitor's request; nothing is written when ctx holds no span.
+		propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 		resp, err := hc.Do(req)
 		if err == nil {
 			return resp, true, nil

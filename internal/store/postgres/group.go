@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Group commit. Every message is committed before n8n is called, so at 50 visitors PostgreSQL
@@ -36,6 +38,9 @@ type groupOp struct {
 	queue func(*pgx.Batch)
 	read  func(pgx.BatchResults) error
 	err   error
+	// ctx is the context of a write that queued behind a batch (nil for one that ran at once):
+	// the batch that carries it links its span to the write's.
+	ctx context.Context
 	// wake carries nil when the op is done, or the batch the op must now run as its leader.
 	wake chan []*groupOp
 }
@@ -65,7 +70,7 @@ func (g *writeGroup) do(ctx context.Context, op *groupOp) error {
 		g.run(ctx, []*groupOp{op})
 		return op.err
 	}
-	op.wake = make(chan []*groupOp, 1)
+	op.wake, op.ctx = make(chan []*groupOp, 1), ctx
 	g.pending = append(g.pending, op)
 	g.mu.Unlock()
 	// No select on ctx: the op is already promised to a batch, and the batch is bounded by
@@ -86,7 +91,9 @@ func (g *writeGroup) run(ctx context.Context, ops []*groupOp) {
 	// Bounded even when the caller's context is not: writes queued behind a batch on a dead
 	// connection must not wait for TCP to give up.
 	ctx, cancel := context.WithTimeout(ctx, groupTimeout)
+	ctx, span := startBatchSpan(ctx, ops)
 	g.exec(ctx, ops)
+	span.End()
 	cancel()
 	g.mu.Lock()
 	var next []*groupOp
@@ -139,6 +146,7 @@ func (g *writeGroup) exec(ctx context.Context, ops []*groupOp) {
 		err = cerr
 	}
 	if len(ops) > 1 && rolledBackByOne(err) {
+		trace.SpanFromContext(ctx).AddEvent("rolled back: each write runs alone")
 		for _, op := range ops {
 			g.exec(ctx, []*groupOp{op})
 		}
@@ -148,3 +156,32 @@ func (g *writeGroup) exec(ctx context.Context, ops []*groupOp) {
 		op.err = err
 	}
 }
+
+// noSpan is what startBatchSpan returns when it starts none: the API's shared no-op span.
+var noSpan = trace.SpanFromContext(context.Background())
+
+// startBatchSpan starts the span of a batch ("store.commit_batch", tracing.SpanCommitBatch)
+// under its leader's write span, linked to the spans of the writes that rode along, when the
+// leader's span records. Otherwise (tracing off, trace not sampled) it costs one context lookup
+// per batch.
+func startBatchSpan(ctx context.Context, ops []*groupOp) (context.Context, trace.Span) {
+	leader := trace.SpanFromContext(ctx)
+	if !leader.IsRecording() {
+		return ctx, noSpan
+	}
+	links := make([]trace.Link, 0, len(ops)-1)
+	for _, op := range ops[1:] {
+		if op.ctx == nil {
+			continue
+		}
+		if sc := trace.SpanContextFromContext(op.ctx); sc.IsValid() {
+			links = append(links, trace.Link{SpanContext: sc})
+		}
+	}
+	return leader.TracerProvider().Tracer(tracerName).Start(ctx, "store.commit_batch",
+		trace.WithSpanKind(trace.SpanKindClient), trace.WithLinks(links...),
+		trace.WithAttributes(attribute.String("db.system.name", "postgresql"), attribute.Int("db.operation.batch.size", len(ops))))
+}
+
+// tracerName is the instrumentation scope of the batch spans.
+const tracerName = "github.com/chatproxy/chatproxy/internal/store/postgres"
