@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each chatproxy run's measured window")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile as each chatproxy run's window closes (streams mode: midway)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs.BoolVar(&o.OTLPSink, "otlp-sink", false, "tracing on: spans go over OTLP/HTTP to a sink in this process (sets OTEL_EXPORTER_OTLP_ENDPOINT)")
 	o.Settings = map[string]string{}
 	fs.Func("set", "NAME=VALUE: a chatproxy setting for the proxy under test (repeatable), e.g. -set CHATPROXY_STREAM_WRITE_DELAY=0", func(v string) error {
 		name, value, ok := strings.Cut(v, "=")

@@ -315,3 +315,82 @@ func getStream(t *testing.T, u, origin, token string) string {
 	}
 	return b.String()
 }
+
+// TestLogLinesCarryTheTraceID: with tracing on, the lines logged about a request carry its
+// trace_id and the span_id of the span they were logged in (the access line: the request's;
+// the failed reply's line: the n8n call's), and lines about no request carry none.
+func TestLogLinesCarryTheTraceID(t *testing.T) {
+	ta := startTracedApp(t, nil)
+	const origin = "https://broken.example"
+	token := createSession(t, ta.base, origin, "broken")
+	stream := post(t, ta.base+"/api/v1/chat/message", origin, token, `{"message":"hello"}`)
+	if !strings.Contains(stream, "upstream_") {
+		t.Fatalf("want an upstream error event, got %s", stream)
+	}
+	ta.stop()
+	traceID, callSpanID := traceparent(t, ta.n8n.Requests()[0].Header.Get("Traceparent"))
+	var request tracingtest.Span
+	for _, s := range ta.spans.Spans() {
+		if s.TraceID == traceID && s.ParentID == "" {
+			request = s
+		}
+	}
+	if request.SpanID == "" {
+		t.Fatalf("no request span in trace %s", traceID)
+	}
+	want := map[string]string{"reply failed": callSpanID, "request": request.SpanID}
+	for _, line := range ta.logLines(t) {
+		msg, _ := line["msg"].(string)
+		if msg == "chatproxy listening" && line[tracing.LogTraceID] != nil {
+			t.Errorf("a line about no request carries a trace id: %v", line)
+		}
+		if line["route"] != nil && line["route"] != "POST /api/v1/chat/message" {
+			continue
+		}
+		spanID, ok := want[msg]
+		if !ok {
+			continue
+		}
+		if line[tracing.LogTraceID] != traceID || line[tracing.LogSpanID] != spanID {
+			t.Errorf("%q: trace_id %v span_id %v, want %s %s", msg, line[tracing.LogTraceID], line[tracing.LogSpanID], traceID, spanID)
+		}
+		delete(want, msg)
+	}
+	for msg := range want {
+		t.Errorf("no %q line about the exchange", msg)
+	}
+}
+
+// TestTraceparentOnlyFromTrustedProxies: a visitor's traceparent is ignored (the request starts
+// a trace of its own), while one from a proxy in TRUSTED_PROXIES continues the proxy's trace.
+func TestTraceparentOnlyFromTrustedProxies(t *testing.T) {
+	const outside = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	for _, trusted := range []bool{false, true} {
+		extra := map[string]string{}
+		if trusted {
+			extra["TRUSTED_PROXIES"] = "127.0.0.1/32"
+		}
+		ta := startTracedApp(t, extra)
+		req, err := http.NewRequest(http.MethodGet, ta.base+"/health/live", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Traceparent", outside)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		ta.stop()
+		var live tracingtest.Span
+		for _, s := range ta.spans.Spans() {
+			if s.Name == "GET /health/live" {
+				live = s
+			}
+		}
+		continued := live.TraceID == "0af7651916cd43dd8448eb211c80319c" && live.ParentID == "b7ad6b7169203331"
+		if live.SpanID == "" || continued != trusted {
+			t.Errorf("trusted proxy %v: span %+v; want the outside trace continued only from a trusted proxy", trusted, live)
+		}
+	}
+}

@@ -2,8 +2,8 @@
 //
 // A Receiver listens on loopback like a collector's OTLP/HTTP port: it accepts
 // ExportTraceServiceRequest bodies (protobuf, gzip or not) on /v1/traces, decodes them with the
-// official OTLP protobuf types and keeps the spans for assertions. A sink (NewSink) only counts
-// requests and bytes, so a benchmark pays for the export and not for decoding.
+// official OTLP protobuf types and keeps the spans for assertions. A sink (NewSink) decodes
+// and counts them but keeps nothing, so a benchmark's memory stays flat.
 package tracingtest
 
 import (
@@ -39,9 +39,10 @@ type Span struct {
 // Receiver is a fake OTLP/HTTP collector.
 type Receiver struct {
 	srv      *httptest.Server
-	decode   bool
+	keepAll  bool
 	requests atomic.Int64
 	bytes    atomic.Int64
+	count    atomic.Int64
 	mu       sync.Mutex
 	spans    []Span
 	header   http.Header
@@ -50,11 +51,11 @@ type Receiver struct {
 // NewReceiver starts a receiver that keeps every span it is sent.
 func NewReceiver() *Receiver { return start(true) }
 
-// NewSink starts a receiver that reads and counts what it is sent, and decodes nothing.
+// NewSink starts a receiver that counts the spans it is sent and keeps none.
 func NewSink() *Receiver { return start(false) }
 
-func start(decode bool) *Receiver {
-	r := &Receiver{decode: decode}
+func start(keepAll bool) *Receiver {
+	r := &Receiver{keepAll: keepAll}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	return r
 }
@@ -70,6 +71,9 @@ func (r *Receiver) Requests() int64 { return r.requests.Load() }
 
 // Bytes counts the body bytes received.
 func (r *Receiver) Bytes() int64 { return r.bytes.Load() }
+
+// Count is the number of spans received.
+func (r *Receiver) Count() int64 { return r.count.Load() }
 
 // Spans returns a copy of the spans received so far.
 func (r *Receiver) Spans() []Span {
@@ -116,12 +120,6 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		body = zr
 	}
 	r.requests.Add(1)
-	if !r.decode {
-		n, _ := io.Copy(io.Discard, body)
-		r.bytes.Add(n)
-		writeResponse(w)
-		return
-	}
 	b, err := io.ReadAll(body)
 	r.bytes.Add(int64(len(b)))
 	var msg coltracepb.ExportTraceServiceRequest
@@ -132,7 +130,10 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, fmt.Sprintf("not an ExportTraceServiceRequest: %v", err), http.StatusBadRequest)
 		return
 	}
-	r.keep(&msg, req.Header)
+	if r.keepAll {
+		r.keep(&msg, req.Header)
+	}
+	r.count.Add(int64(countSpans(&msg)))
 	writeResponse(w)
 }
 
@@ -197,4 +198,14 @@ func kindName(k int32) string {
 
 func statusName(c int32) string {
 	return map[int32]string{0: "unset", 1: "ok", 2: "error"}[c]
+}
+
+func countSpans(msg *coltracepb.ExportTraceServiceRequest) int {
+	n := 0
+	for _, rs := range msg.GetResourceSpans() {
+		for _, ss := range rs.GetScopeSpans() {
+			n += len(ss.GetSpans())
+		}
+	}
+	return n
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/n8ntest"
+	"github.com/chatproxy/chatproxy/internal/tracing/tracingtest"
 )
 
 // Storage engines, and the services used when no other is named.
@@ -51,6 +53,9 @@ type Options struct {
 	Progress           func(msg string) // optional progress lines (stderr)
 	// Settings are extra chatproxy settings (environment names) for the proxy under test.
 	Settings map[string]string
+	// OTLPSink turns tracing on: spans go over OTLP/HTTP to a sink in this process that reads
+	// and counts them (OTEL_EXPORTER_OTLP_ENDPOINT is set to it).
+	OTLPSink bool
 }
 
 func (o Options) progress(format string, args ...any) {
@@ -76,12 +81,28 @@ type Settings struct {
 	DurationS    float64 `json:"duration_s"`
 	Limiter      string  `json:"limiter"`
 	Encryption   bool    `json:"encryption"`
+	// Tracing is "off", "otlp-sink" (-otlp-sink) or "otlp" (an endpoint given with -set).
+	Tracing string `json:"tracing"`
+	// TraceExports, TraceSpans and TraceKB count what the sink received (with -otlp-sink).
+	TraceExports int64   `json:"trace_exports,omitempty"`
+	TraceSpans   int64   `json:"trace_spans,omitempty"`
+	TraceKB      float64 `json:"trace_kb,omitempty"`
 }
 
 // Run measures the direct baseline at every concurrency, then chatproxy on every engine.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	fake := startFake(ctx, o.Chunks, o.ChunkDelay)
 	defer fake.Close()
+	var sink *tracingtest.Receiver
+	if o.OTLPSink {
+		sink = tracingtest.NewSink()
+		defer sink.Close()
+		o.Settings = maps.Clone(o.Settings)
+		if o.Settings == nil {
+			o.Settings = map[string]string{}
+		}
+		o.Settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.URL()
+	}
 	b := &exchangeBench{o: o, fakeURL: fake.URL, webhook: fake.URL + webhookPath, want: n8ntest.StreamText(o.Chunks),
 		direct: map[int]Result{}}
 	multi := len(o.Engines)*len(o.Concurrency) > 1
@@ -106,6 +127,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if err := cmp.Or(b.cpuProf.err, b.heapProf.err); err != nil {
 		return nil, err
+	}
+	if sink != nil { // every proxy has shut down, flushing its spans
+		rep.Settings.TraceExports, rep.Settings.TraceSpans, rep.Settings.TraceKB = sink.Requests(), sink.Count(), float64(sink.Bytes())/1024
 	}
 	rep.Targets = checkTargets(rep)
 	return rep, nil
@@ -179,9 +203,16 @@ func settingsOf(o Options) Settings {
 	if o.RedisURL != "" {
 		limiter = "redis" // REDIS_URL moves the reply buffer to Redis Streams too
 	}
+	tracing := "off"
+	switch {
+	case o.OTLPSink:
+		tracing = "otlp-sink"
+	case o.Settings["OTEL_EXPORTER_OTLP_ENDPOINT"] != "" || o.Settings["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] != "":
+		tracing = "otlp"
+	}
 	return Settings{
 		Chunks: o.Chunks, PerSession: max(o.MessagesPerSession, 1), ChunkDelayMs: ms(o.ChunkDelay), WarmupS: o.Warmup.Seconds(),
-		DurationS: o.Duration.Seconds(), Limiter: limiter, Encryption: true,
+		DurationS: o.Duration.Seconds(), Limiter: limiter, Encryption: true, Tracing: tracing,
 	}
 }
 

@@ -108,6 +108,11 @@ func (rep *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "chatbench: %s\n", rep.Machine)
 	fmt.Fprintf(w, "%d chunks per answer, %d messages per session, chunk delay %gms; rate limits and reply buffer in %s; encryption on; %gs warm-up + %gs per run\n",
 		s.Chunks, s.PerSession, s.ChunkDelayMs, s.Limiter, s.WarmupS, s.DurationS)
+	fmt.Fprintf(w, "tracing: %s", s.Tracing)
+	if s.Tracing == "otlp-sink" {
+		fmt.Fprintf(w, " (spans exported over OTLP/HTTP to a sink in this process: %d spans in %d exports, %.0f KB)", s.TraceSpans, s.TraceExports, s.TraceKB)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "first token: message sent → first item event (direct: request sent → first item line)")
 	fmt.Fprintln(w, "total: session create (every messages-per-session exchanges) + message + stream to [DONE] (direct: request → EOF); latencies in ms")
 	fmt.Fprintln(w, "added: proxy − direct at the same concurrency; cpu: process CPU-seconds per second (proxy + fake n8n + load generator), and per exchange")
