@@ -137,7 +137,7 @@ func TestRunDrivesBothEngines(t *testing.T) {
 	checkStoreFloor(t, rep)
 	var text bytes.Buffer
 	rep.WriteText(&text)
-	for _, want := range []string{"concurrency 4", "postgres", "not measured", "3 messages per session", "durable one-row INSERT p50"} {
+	for _, want := range []string{"concurrency 4", "postgres", "not measured", "3 messages per session", "durable one-row INSERT p50", "tracing: off"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
@@ -252,5 +252,30 @@ func TestSplitOverH2CFollowsTheSetting(t *testing.T) {
 		if got := splitOverH2C(c.settings); got != c.want {
 			t.Errorf("splitOverH2C(%v) = %v, want %v", c.settings, got, c.want)
 		}
+	}
+}
+
+// TestRunWithTracingExportsSpans: -otlp-sink runs the proxy with tracing on, and its sink
+// receives the spans of every exchange (at least the 6 of a message's request each).
+func TestRunWithTracingExportsSpans(t *testing.T) {
+	rep, err := Run(context.Background(), Options{
+		Engines: []string{EngineSQLite}, Concurrency: []int{2}, Duration: 500 * time.Millisecond,
+		Warmup: 100 * time.Millisecond, Chunks: 3, MessagesPerSession: 2, OTLPSink: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Runs[len(rep.Runs)-1]
+	if r.Errors != 0 || r.Exchanges == 0 || rep.Settings.Tracing != "otlp-sink" {
+		t.Fatalf("%d exchanges, %d errors, tracing %q", r.Exchanges, r.Errors, rep.Settings.Tracing)
+	}
+	if rep.Settings.TraceSpans < 6*int64(r.Exchanges) || rep.Settings.TraceExports == 0 {
+		t.Errorf("%d spans in %d exports for %d measured exchanges, want at least 6 each",
+			rep.Settings.TraceSpans, rep.Settings.TraceExports, r.Exchanges)
+	}
+	var text bytes.Buffer
+	rep.WriteText(&text)
+	if !strings.Contains(text.String(), "tracing: otlp-sink") {
+		t.Errorf("the report does not say tracing was on:\n%s", text.String())
 	}
 }
