@@ -106,6 +106,13 @@ type Site struct {
 	Limits        Limits  `yaml:"limits" json:"limits"`
 	Abuse         Abuse   `yaml:"abuse" json:"abuse"`
 	Widget        Widget  `yaml:"widget" json:"widget"`
+	// Consent, Identify, PrivacyPolicyURL, Retention and LegalHold are the site's privacy
+	// rules (privacy.go, docs/privacy.md).
+	Consent          string    `yaml:"consent" json:"consent"`   // none | notice (default) | opt_in
+	Identify         string    `yaml:"identify" json:"identify"` // none (default) | fingerprint
+	PrivacyPolicyURL string    `yaml:"privacy_policy_url" json:"privacy_policy_url"`
+	Retention        Retention `yaml:"retention" json:"retention"`
+	LegalHold        bool      `yaml:"legal_hold" json:"legal_hold"`
 	// Trusted: the webhook URL came from the operator (env or sites file), not from an admin API.
 	Trusted bool `yaml:"-" json:"-"`
 }
@@ -251,6 +258,7 @@ func ApplySiteDefaults(s *Site) {
 	if s.Widget.TextColor == "" {
 		s.Widget.TextColor = "#ffffff"
 	}
+	applyPrivacyDefaults(s)
 }
 
 func applyLimitDefaults(l *Limits) {

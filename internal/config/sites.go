@@ -197,6 +197,9 @@ func ValidateSite(s Site) error {
 	if err := s.Abuse.validate(); err != nil {
 		return err
 	}
+	if err := s.validatePrivacy(); err != nil {
+		return err
+	}
 	return s.Widget.validate()
 }
 

@@ -317,6 +317,11 @@ type publicSite struct {
 	// (abuse.min_first_message_delay_ms after session creation) would let it through.
 	MinFirstMessageDelayMS int          `json:"min_first_message_delay_ms"`
 	Widget                 publicWidget `json:"widget"`
+	// The widget's privacy behaviour (docs/privacy.md): what to ask before storing anything,
+	// where the policy is, and whether to send a fingerprint.
+	Consent          string `json:"consent"`
+	PrivacyPolicyURL string `json:"privacy_policy_url"`
+	Identify         string `json:"identify"`
 }
 
 // publicWidget is the widget part of the public config: language, allow_remote_images and
@@ -356,5 +361,6 @@ func publicConfig(cs config.Site) publicSite {
 		SiteID: cs.ID, Name: cs.Name, AllowedOrigins: cs.AllowedOrigins, Language: cs.Widget.Language,
 		MaxMessageLength: cs.Limits.MaxMessageLength, AllowRemoteImages: cs.Widget.AllowRemoteImages,
 		ImageHosts: hosts, MinFirstMessageDelayMS: max(cs.Abuse.MinFirstMessageDelayMS, 0), Widget: publicWidget(w),
+		Consent: cs.Consent, PrivacyPolicyURL: cs.PrivacyPolicyURL, Identify: cs.Identify,
 	}
 }

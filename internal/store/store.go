@@ -71,6 +71,8 @@ type Session struct {
 	UserAgent string // personal field: engines store it sealed by the Cipher
 	PageURL   string // personal field: engines store it sealed by the Cipher
 	Returning bool   // the visitor had an earlier session on this site when this one was made
+	// NoAnalytics: the visitor withdrew consent, so no analytics event is recorded for it.
+	NoAnalytics bool
 }
 
 // Message is one turn of a conversation.
@@ -111,6 +113,7 @@ type Store interface {
 	Accounts    // operator accounts, console sessions, API tokens, setup tokens (accounts.go)
 	AuditLog    // the append-only audit log (audit.go)
 	SiteRecords // sites managed at runtime, versions and change signals (siterecords.go)
+	Privacy     // visitors' own data, retention purges and leases (privacy.go)
 
 	// Migrate applies pending migrations (idempotent, safe to call from several replicas at once).
 	Migrate(ctx context.Context) error

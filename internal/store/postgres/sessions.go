@@ -168,14 +168,14 @@ func sealSession(c store.Cipher, sess store.Session) (ua, page []byte, err error
 }
 
 const selectSession = `SELECT id, site_id, visitor_id, created_at, last_seen, expires_at, ip_hash,
-    user_agent_enc, page_url_enc, is_returning FROM sessions WHERE id = $1`
+    user_agent_enc, page_url_enc, is_returning, no_analytics FROM sessions WHERE id = $1`
 
 // GetSession returns the session with its personal fields opened.
 func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
 	var sess store.Session
 	var ua, page []byte
 	err := s.pool.QueryRow(ctx, selectSession, id).Scan(&sess.ID, &sess.SiteID, &sess.VisitorID,
-		&sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt, &sess.IPHash, &ua, &page, &sess.Returning)
+		&sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt, &sess.IPHash, &ua, &page, &sess.Returning, &sess.NoAnalytics)
 	if err != nil {
 		return store.Session{}, wrapErr("get session", err)
 	}

@@ -177,7 +177,7 @@ func sealSession(c store.Cipher, sess store.Session) (ua, page []byte, err error
 }
 
 const selectSession = `SELECT id, site_id, visitor_id, created_at, last_seen, expires_at, ip_hash,
-    user_agent_enc, page_url_enc, is_returning FROM sessions WHERE id = ?`
+    user_agent_enc, page_url_enc, is_returning, no_analytics FROM sessions WHERE id = ?`
 
 // GetSession returns the session with its personal fields opened.
 func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
@@ -185,7 +185,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error
 	var created, lastSeen, expires int64
 	var ua, page []byte
 	err := s.queryRow(ctx, selectSession, id).Scan(&sess.ID, &sess.SiteID, &sess.VisitorID,
-		&created, &lastSeen, &expires, &sess.IPHash, &ua, &page, &sess.Returning)
+		&created, &lastSeen, &expires, &sess.IPHash, &ua, &page, &sess.Returning, &sess.NoAnalytics)
 	if err != nil {
 		return store.Session{}, wrapErr("get session", err)
 	}

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"Accounts", runAccounts},
 		{"Audit", runAudit},
 		{"SiteRecords", runSiteRecords},
+		{"Privacy", runPrivacy},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.tests(t, open) })
