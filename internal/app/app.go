@@ -14,10 +14,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chatproxy/chatproxy/internal/adminapi"
 	"github.com/chatproxy/chatproxy/internal/analytics"
+	"github.com/chatproxy/chatproxy/internal/audit"
 	"github.com/chatproxy/chatproxy/internal/chat"
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
@@ -30,6 +32,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/keys"
 	"github.com/chatproxy/chatproxy/internal/metrics"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
+	"github.com/chatproxy/chatproxy/internal/retention"
 	"github.com/chatproxy/chatproxy/internal/session"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/sitecfg"
@@ -62,6 +65,8 @@ type App struct {
 	Admin   *adminapi.Server
 	// Tracing exports spans (nil when OTEL_EXPORTER_OTLP_ENDPOINT is not set).
 	Tracing *tracing.Provider
+	// Retention purges data past the sites' retention (nil when CHATPROXY_RETENTION_INTERVAL=off).
+	Retention *retention.Purger
 
 	setupToken string // one-time first-run token, "" when accounts exist
 	closers    []func()
@@ -225,11 +230,33 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 		deps.Redis = redisPinger{rdb}
 	}
 	a.Server = httpapi.New(deps)
+	a.newRetention()
 	if err := a.newConsole(ctx, limiter); err != nil {
 		return nil, err
 	}
 	ok = true
 	return a, nil
+}
+
+// newRetention builds the purge job; every replica runs it, the lease lets one at a time work.
+func (a *App) newRetention() {
+	if a.Config.RetentionInterval <= 0 {
+		return
+	}
+	host, _ := os.Hostname()
+	a.Retention = retention.New(retention.Options{
+		Store: a.Store, Audit: audit.New(a.Store), Registry: a.Metrics.Registry, Log: a.Log,
+		Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), uuid.NewString()[:8]),
+		Batch:  a.Config.RetentionBatch, Interval: a.Config.RetentionInterval,
+		Sites: func() []config.Site {
+			all := a.Sites.All()
+			out := make([]config.Site, len(all))
+			for i, s := range all {
+				out[i] = s.Site
+			}
+			return out
+		},
+	})
 }
 
 // startTracing starts the span exporter when an OTLP endpoint is configured. It is closed

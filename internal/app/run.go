@@ -50,6 +50,9 @@ func (a *App) Listen() (Listeners, error) {
 func (a *App) Serve(ctx context.Context, l Listeners) error {
 	go a.KeyManager.Run(ctx) // reloads keys rotated elsewhere; rotates when due
 	go a.SiteConfig.Run(ctx) // follows sites changed in the console, here or on another replica
+	if a.Retention != nil {
+		go a.Retention.Loop(ctx) // purges data past the sites' retention, one replica at a time
+	}
 	srv := &http.Server{Handler: a.publicHandler(), ErrorLog: nil}
 	httpapi.ConfigureHTTPServer(srv)
 	errc := make(chan error, 3)

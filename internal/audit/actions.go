@@ -63,4 +63,8 @@ var (
 	SiteSecretRotate   = register("site.secret_rotate", "Rotated a site's signing secret")
 	ConversationExport = register("conversation.export", "Exported conversations")
 	ConversationDelete = register("conversation.delete", "Deleted a conversation")
+	RetentionPurge     = register("retention.purge", "Removed data past a site's retention")
+	SubjectExport      = register("subject.export", "Exported a visitor's data (access request)")
+	SubjectErase       = register("subject.erase", "Erased a visitor's data (erasure request)")
+	VisitorErase       = register("visitor.erase", "A visitor erased their own conversation")
 )

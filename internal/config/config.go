@@ -41,9 +41,13 @@ type Config struct {
 	// never). A replaced key keeps verifying for SessionMaxAge plus a few minutes, so no
 	// visitor loses a session. CHATPROXY_SESSION_KEY_ROTATION.
 	SessionKeyRotation time.Duration
-	SessionMaxAge      time.Duration // CHATPROXY_SESSION_MAX_AGE
-	ShutdownTimeout    time.Duration // CHATPROXY_SHUTDOWN_TIMEOUT: how long running replies may finish
-	Heartbeat          time.Duration // CHATPROXY_HEARTBEAT: SSE comment interval
+	// RetentionInterval: how often a replica tries to purge data past the sites' retention
+	// (one replica at a time runs it; 0 = never). RetentionBatch: rows per purge transaction.
+	RetentionInterval time.Duration
+	RetentionBatch    int
+	SessionMaxAge     time.Duration // CHATPROXY_SESSION_MAX_AGE
+	ShutdownTimeout   time.Duration // CHATPROXY_SHUTDOWN_TIMEOUT: how long running replies may finish
+	Heartbeat         time.Duration // CHATPROXY_HEARTBEAT: SSE comment interval
 	// StreamWriteTimeout bounds each SSE write; a client that does not read within it is dropped
 	// (its reply goes on and is stored). CHATPROXY_STREAM_WRITE_TIMEOUT.
 	StreamWriteTimeout time.Duration
@@ -198,6 +202,8 @@ func Default() Config {
 		SessionIdle:        24 * time.Hour,
 		SessionMaxAge:      30 * 24 * time.Hour,
 		SessionKeyRotation: 30 * 24 * time.Hour,
+		RetentionInterval:  time.Hour,
+		RetentionBatch:     500,
 		ShutdownTimeout:    25 * time.Second,
 		Heartbeat:          15 * time.Second,
 		StreamWriteTimeout: 10 * time.Second,

@@ -171,6 +171,14 @@ func Load(look Lookup) (Config, error) {
 	} else {
 		c.SessionKeyRotation = r.duration("CHATPROXY_SESSION_KEY_ROTATION", c.SessionKeyRotation)
 	}
+	if v := r.str("CHATPROXY_RETENTION_INTERVAL", ""); v == "0" || v == "off" {
+		c.RetentionInterval = 0
+	} else {
+		c.RetentionInterval = r.duration("CHATPROXY_RETENTION_INTERVAL", c.RetentionInterval)
+	}
+	if c.RetentionBatch = r.integer("CHATPROXY_RETENTION_BATCH", c.RetentionBatch); c.RetentionBatch < 1 || c.RetentionBatch > 10000 {
+		r.fail(settingErr("CHATPROXY_RETENTION_BATCH", "must be between 1 and 10000"))
+	}
 	c.ShutdownTimeout = r.duration("CHATPROXY_SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	c.Heartbeat = r.duration("CHATPROXY_HEARTBEAT", c.Heartbeat)
 	c.StreamWriteTimeout = r.duration("CHATPROXY_STREAM_WRITE_TIMEOUT", c.StreamWriteTimeout)
