@@ -68,32 +68,19 @@ func (g *Guard) SessionCreate(ctx context.Context, st *site.Site, ip netip.Addr,
 }
 
 // Message applies every check for one visitor message and takes its stream slots.
+//
+// The rates (site, session, client IP, repeated text) are checked together and spent all or
+// none (one Redis script): a message refused by its sender's own limits must not spend the
+// site's shared limit, or one visitor flooding would take the site offline for everyone.
 func (g *Guard) Message(ctx context.Context, st *site.Site, sess store.Session, ip netip.Addr, text, clientID, honeypot string) (func(), error) {
 	if err := g.abuse(st, sess, text, honeypot); err != nil {
 		return nil, err
-	}
-	l := st.Limits
-	checks := []struct {
-		key  string
-		rule ratelimit.Rule
-	}{
-		{"site:" + st.ID, perMinute("site", l.SitePerMinute)},
-		{"sess:" + sess.ID, perMinute("session", l.SessionPerMinute)},
-		{"ip:" + st.ID + ":" + clientip.Key(ip), perMinute("ip", l.IPPerMinute)},
-		{"rep:" + sess.ID + ":" + textHash(text), repeatRule(st)},
 	}
 	retry, err := g.isRetry(ctx, st, sess, clientID)
 	if err != nil {
 		return nil, err
 	}
-	rates := make([]func(context.Context) error, 0, len(checks))
-	for _, c := range checks {
-		if c.rule.Rate <= 0 || (c.rule.Name == "ip" && !ip.IsValid()) || (c.rule.Name == "repeat" && retry) {
-			continue
-		}
-		rates = append(rates, func(ctx context.Context) error { return g.allow(ctx, st, sess.ID, c.key, c.rule) })
-	}
-	if err := g.run(ctx, rates...); err != nil {
+	if err := g.rates(ctx, st, sess, ip, text, retry); err != nil {
 		return nil, err
 	}
 	// The daily budget is spent only by messages the rates let through: refused floods must
@@ -111,11 +98,43 @@ func (g *Guard) Message(ctx context.Context, st *site.Site, sess store.Session, 
 	return release, nil
 }
 
+// rates checks a message's rate limits in one all-or-none call. The refusal reported is the
+// sender's own (session, IP, repeat) before the site's, so a visitor over its own limit is told
+// so, not that the site is busy.
+func (g *Guard) rates(ctx context.Context, st *site.Site, sess store.Session, ip netip.Addr, text string, retry bool) error {
+	l := st.Limits
+	all := []ratelimit.Check{
+		{Key: "sess:" + sess.ID, Rule: perMinute("session", l.SessionPerMinute)},
+		{Key: "ip:" + clientip.Key(ip), Rule: perMinute("ip", l.IPPerMinute)},
+		{Key: "rep:" + sess.ID + ":" + textHash(text), Rule: repeatRule(st)},
+		{Key: "site", Rule: perMinute("site", l.SitePerMinute)},
+	}
+	checks := all[:0]
+	for _, c := range all {
+		if c.Rule.Rate <= 0 || (c.Rule.Name == "ip" && !ip.IsValid()) || (c.Rule.Name == "repeat" && retry) {
+			continue
+		}
+		checks = append(checks, c)
+	}
+	if len(checks) == 0 {
+		return nil
+	}
+	ds, err := g.lim.AllowAll(ctx, "site:"+st.ID, checks)
+	if err != nil {
+		return err
+	}
+	i := ratelimit.Refused(ds)
+	if i < 0 {
+		return nil
+	}
+	return g.rateRefusal(st, sess.ID, checks[i].Rule, ds[i])
+}
+
 // run makes the calls, at once when the limiter's calls are round trips (Redis: one round
 // trip's wait instead of one per call), else one by one, stopping at the first refusal. It
-// returns the first refusal in the order given. Made at once, every call spends its request
-// even when another refuses: a refused message then also spends the sender's other rates (the
-// site's rate comes first, so one by one it is spent by every message anyway).
+// returns the first refusal in the order given. Made at once, every call spends what it takes
+// even when another refuses, so only checks of the sender's own (its stream slots, given back
+// on refusal) and the daily budget after the rates passed go through run.
 func (g *Guard) run(ctx context.Context, calls ...func(context.Context) error) error {
 	if !g.concurrent {
 		for _, call := range calls {
@@ -224,6 +243,11 @@ func (g *Guard) allow(ctx context.Context, st *site.Site, sessionID, key string,
 	if d.Allowed {
 		return nil
 	}
+	return g.rateRefusal(st, sessionID, rule, d)
+}
+
+// rateRefusal is the error of a rate limit that refused.
+func (g *Guard) rateRefusal(st *site.Site, sessionID string, rule ratelimit.Rule, d ratelimit.Decision) error {
 	e := apierr.RateLimited(d.RetryAfter)
 	if rule.Name == "repeat" {
 		e = apierr.RepeatedMessage(d.RetryAfter)

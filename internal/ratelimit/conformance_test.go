@@ -88,3 +88,25 @@ func sameDecision(t *testing.T, step int, m, r ratelimit.Decision) {
 		t.Fatalf("step %d: ResetAfter memory %v, redis %v", step, m.ResetAfter, r.ResetAfter)
 	}
 }
+
+// TestBackendsAgreeAllowAll: both backends give the same decisions for the same AllowAll calls.
+func TestBackendsAgreeAllowAll(t *testing.T) {
+	client := ratelimittest.RedisClient(t)
+	mem := ratelimit.NewMemory()
+	defer mem.Close()
+	red := ratelimit.NewRedis(client, ratelimittest.UniquePrefix(t))
+	ctx := context.Background()
+	site := ratelimit.Check{Key: "s", Rule: ratelimit.Rule{Name: "site", Rate: 100, Period: time.Hour, Burst: 7}}
+	sess := ratelimit.Rule{Name: "session", Rate: 6, Period: time.Minute, Burst: 3}
+	for i := range 12 {
+		checks := []ratelimit.Check{site, {Key: []string{"a", "b", "a"}[i%3], Rule: sess}}
+		dm, errM := mem.AllowAll(ctx, "site1", checks)
+		dr, errR := red.AllowAll(ctx, "site1", checks)
+		if errM != nil || errR != nil {
+			t.Fatalf("step %d: errors memory=%v redis=%v", i, errM, errR)
+		}
+		for j := range checks {
+			sameDecision(t, i*10+j, dm[j], dr[j])
+		}
+	}
+}

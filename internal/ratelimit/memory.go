@@ -212,11 +212,15 @@ func (m *Memory) Close() error {
 }
 
 func (m *Memory) shard(rule, key string) *memoryShard {
+	return &m.shards[m.shardIndex(rule, key)]
+}
+
+func (m *Memory) shardIndex(rule, key string) int {
 	var h maphash.Hash
 	h.SetSeed(m.seed)
 	h.WriteString(rule)
 	h.WriteString(key)
-	return &m.shards[h.Sum64()%memoryShards]
+	return int(h.Sum64() % memoryShards)
 }
 
 func (m *Memory) janitor() {

@@ -35,6 +35,12 @@ type Decision struct {
 type Limiter interface {
 	// Allow spends one request of rule for key.
 	Allow(ctx context.Context, key string, rule Rule) (Decision, error)
+	// AllowAll checks every bucket of checks and spends one request of each only when all of
+	// them allow (all or none, atomically): a request refused by one rule costs nothing under
+	// the others. The decisions are in the order of checks (Refused finds the first "no").
+	// group scopes the buckets (their keys are not those of Allow) and keeps them together
+	// (one Redis Cluster slot); it may not contain braces.
+	AllowAll(ctx context.Context, group string, checks []Check) ([]Decision, error)
 	// Acquire takes one of max concurrent slots for key. release must be called exactly once when
 	// the work ends; ttl bounds how long a slot held by a crashed replica survives.
 	Acquire(ctx context.Context, key string, max int, ttl time.Duration) (release func(), ok bool, err error)

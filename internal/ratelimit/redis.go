@@ -21,9 +21,11 @@ const DefaultRedisTimeout = 100 * time.Millisecond
 // clock from Redis TIME, so replicas' clocks do not matter); slots are a sorted set of holder
 // tokens scored by expiry; budgets are one counter per key and UTC day.
 //
-// Every key is single-slot, so the layout works on Redis Cluster. Keys:
+// Every call touches one Cluster slot (AllowAll's keys share a hash tag), so the layout works
+// on Redis Cluster. Keys:
 //
 //	rate:<prefix>gcra:<rule>:<key>    GCRA state (redis_rate adds "rate:")
+//	<prefix>gcra:{<group>}:<rule>:<key>  GCRA state of AllowAll (same format, one script)
 //	<prefix>slots:<key>               sorted set of slot holders
 //	<prefix>spend:<key>:<day>         daily total, expires at the end of the UTC day
 //

@@ -74,6 +74,9 @@ func Run(t *testing.T, newLimiter func(t *testing.T) ratelimit.Limiter) {
 		{"BackoffWindowAndForgive", testBackoffWindowAndForgive},
 		{"BackoffKeysIndependent", testBackoffIndependent},
 		{"InvalidArguments", testInvalid},
+		{"AllowAllAllOrNone", testAllowAllAllOrNone},
+		{"AllowAllConcurrent", testAllowAllConcurrent},
+		{"AllowAllInvalid", testAllowAllInvalid},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
