@@ -82,9 +82,13 @@ type SendInput struct {
 	ClientIP        netip.Addr
 	UserAgent       string
 	OriginDomain    string
-	Returning       bool
 	// NoHistory: the session is known to have no earlier message (skip the history query).
 	NoHistory bool
+	// Done, when set, is called exactly once: when the reply Send started has finished (n8n
+	// is done and the answer stored), or before Send returns when it started none (a joined
+	// reply, an error). The caller's concurrency slots are given back there, so a visitor who
+	// drops the connection keeps holding them while the n8n call runs.
+	Done func()
 }
 
 // Reply tells the handler what to subscribe to.
@@ -105,7 +109,13 @@ func answerKey(userMessageID string) string { return "answer-to:" + userMessageI
 
 // Send stores the user message and starts the reply, or joins the reply of the same message sent
 // earlier (same client_message_id).
-func (s *Service) Send(ctx context.Context, in SendInput) (Reply, error) {
+func (s *Service) Send(ctx context.Context, in SendInput) (reply Reply, err error) {
+	started := false
+	defer func() {
+		if !started && in.Done != nil {
+			in.Done()
+		}
+	}()
 	now := time.Now().UTC()
 	msg := store.Message{
 		ID: NewID(), SessionID: in.Session.ID, SiteID: in.Site.ID, Role: store.RoleUser,
@@ -130,6 +140,7 @@ func (s *Service) Send(ctx context.Context, in SendInput) (Reply, error) {
 		return Reply{}, err
 	}
 	s.running.Add(1)
+	started = true
 	r := s.newReply(ctx, in, stored, replyID)
 	// begin is in the buffer before the handler subscribes, so the SSE headers and begin leave
 	// in one write; the reply then runs on its own goroutine.
@@ -185,9 +196,6 @@ func (s *Service) Wait(ctx context.Context) error {
 	}
 	return s.outbox.drain(ctx)
 }
-
-// Running reports how many replies are in flight.
-func (s *Service) Running() int64 { return s.running.Load() }
 
 // Abort cancels every running reply: each stores what it has (status partial or failed) and
 // ends its stream, so a visitor resuming on another replica sees the end instead of waiting.

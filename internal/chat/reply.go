@@ -43,6 +43,9 @@ func (s *Service) newReply(reqCtx context.Context, in SendInput, user store.Mess
 func (r *reply) run(history []store.Message) {
 	s, in, replyID := r.s, r.in, r.id
 	defer s.running.Add(-1)
+	if in.Done != nil {
+		defer in.Done()
+	}
 	defer r.cancel()
 	ctx := r.ctx
 	req := r.request(history)
@@ -185,7 +188,7 @@ func (r *reply) request(history []store.Message) upstream.Request {
 	in := r.in
 	req := upstream.Request{
 		SiteID: in.Site.ID, SessionID: in.Session.ID, MessageID: r.user.ID, VisitorID: in.Session.VisitorID,
-		Returning: in.Returning || in.Session.Returning, Text: in.Text, Time: r.user.CreatedAt,
+		Returning: in.Session.Returning, Text: in.Text, Time: r.user.CreatedAt,
 		PageURL: in.PageURL, OriginDomain: in.OriginDomain, UserAgent: in.UserAgent, Context: in.Context,
 		History: historyItems(history),
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -75,13 +76,16 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, req messageRequest
 	if err != nil {
 		return err
 	}
-	defer release()
+	// The stream slots are held while the visitor is connected and while the reply runs,
+	// whichever ends last: dropping the connection must not free the n8n call's slot.
+	connected, running := releaseAfterBoth(release)
+	defer connected()
 	noHistory := s.Sessions.ClaimFresh(sess.ID)
 	reply, err := s.Chat.Send(r.Context(), chat.SendInput{
 		Site: st, Session: sess, Text: text, PageURL: cleanPageURL(req.PageURL, st),
 		ClientMessageID: clientID, Context: cleanContext(req.Context), ClientIP: ip,
 		UserAgent: limit(cleanText(r.UserAgent()), 512), OriginDomain: originDomain(r, st),
-		NoHistory: noHistory,
+		NoHistory: noHistory, Done: running,
 	})
 	if err != nil {
 		return err
@@ -169,6 +173,18 @@ func (s *Server) serveReply(w http.ResponseWriter, r *http.Request, sessionID st
 		s.metrics.SlowClients.Inc()
 	}
 	return nil
+}
+
+// releaseAfterBoth returns two functions, each to be called once; release runs when both were.
+func releaseAfterBoth(release func()) (first, second func()) {
+	var left atomic.Int32
+	left.Store(2)
+	done := func() {
+		if left.Add(-1) == 0 {
+			release()
+		}
+	}
+	return done, done
 }
 
 func writeReset(sw *stream.Writer) error {
