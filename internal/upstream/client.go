@@ -153,15 +153,16 @@ func (c *Client) Call(ctx context.Context, t Target, req Request, emit func(Chun
 	if err != nil {
 		return NewError(CodeCircuitOpen, false, err)
 	}
-	if e := c.callGuarded(ctx, guard, t, req, emit); e != nil {
-		done(e)
+	v := &verdict{done: done}
+	if e := c.callGuarded(ctx, guard, v, t, req, emit); e != nil {
+		v.give(e)
 		return e
 	}
-	done(nil)
+	v.give(nil)
 	return nil
 }
 
-func (c *Client) callGuarded(ctx context.Context, guard *siteGuard, t Target, req Request, emit func(Chunk)) *Error {
+func (c *Client) callGuarded(ctx context.Context, guard *siteGuard, v *verdict, t Target, req Request, emit func(Chunk)) *Error {
 	if !guard.acquire(ctx, c.opts.ConcurrencyWait) {
 		if ctx.Err() != nil {
 			return NewError(CodeCanceled, false, fmt.Errorf("%w: %w", errCallerCanceled, context.Cause(ctx)))
@@ -177,7 +178,7 @@ func (c *Client) callGuarded(ctx context.Context, guard *siteGuard, t Target, re
 	if e != nil {
 		return e
 	}
-	e = c.exchange(ctx, hc, t.URL, body, token, emit)
+	e = c.exchange(ctx, hc, v, t.URL, body, token, emit)
 	if e == nil || e.Code != CodeUnauthorized || t.Previous == nil || !c.opts.Now().Before(t.PreviousUntil) {
 		return e
 	}
@@ -186,7 +187,7 @@ func (c *Client) callGuarded(ctx context.Context, guard *siteGuard, t Target, re
 	if body, token, e = c.encode(t.Previous, t, req); e != nil {
 		return e
 	}
-	return c.exchange(ctx, hc, t.URL, body, token, emit)
+	return c.exchange(ctx, hc, v, t.URL, body, token, emit)
 }
 
 // route checks the target URL and picks the transport for it.
@@ -220,7 +221,7 @@ func (c *Client) encode(signer *Signer, t Target, req Request) (body []byte, tok
 }
 
 // exchange runs one request under the call's timers and parses the answer.
-func (c *Client) exchange(ctx context.Context, hc *http.Client, rawURL string, body []byte, token string, emit func(Chunk)) *Error {
+func (c *Client) exchange(ctx context.Context, hc *http.Client, v *verdict, rawURL string, body []byte, token string, emit func(Chunk)) *Error {
 	ctx, cancelTotal := context.WithTimeoutCause(ctx, c.opts.TotalTimeout, errTotalTimeout)
 	defer cancelTotal()
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -236,7 +237,7 @@ func (c *Client) exchange(ctx context.Context, hc *http.Client, rawURL string, b
 	if e := statusError(resp); e != nil {
 		return e
 	}
-	timer.body = resp.Body
+	timer.body, timer.verdict = resp.Body, v
 	br := c.readers.Get().(*bufio.Reader)
 	br.Reset(&cappedReader{r: timer, remaining: c.opts.MaxResponseBytes})
 	defer func() { br.Reset(nil); c.readers.Put(br) }()

@@ -114,8 +114,9 @@ func TestBreakerOpensAndFailsFast(t *testing.T) {
 	}
 }
 
-// TestBreakerIgnoresHealthyFailures: agent errors, 4xx, empty answers and caller cancellations
-// say nothing about n8n's health and must not open the breaker.
+// TestBreakerIgnoresHealthyFailures: agent errors, 4xx, empty answers, bodies that go wrong
+// after their first byte (garbage, an HTML page, oversized) and caller cancellations say nothing
+// about n8n's health and must not open the breaker.
 func TestBreakerIgnoresHealthyFailures(t *testing.T) {
 	t.Parallel()
 	fake := newFake(t)
@@ -131,6 +132,8 @@ func TestBreakerIgnoresHealthyFailures(t *testing.T) {
 		{n8ntest.ScenarioEmptyStream, t.Context()}, {n8ntest.ScenarioJSONNoData, t.Context()},
 		{n8ntest.ScenarioStatus500, canceled}, {n8ntest.ScenarioStatus500, canceled},
 		{n8ntest.ScenarioStatus500, canceled},
+		{n8ntest.ScenarioGarbage, t.Context()}, {n8ntest.ScenarioHTML, t.Context()},
+		{n8ntest.ScenarioOversized, t.Context()},
 	} {
 		got := call(tc.ctx, c, trustedTarget(fake.URLFor(tc.scenario)), testRequest())
 		if code(got.err) == upstream.CodeCircuitOpen {
@@ -143,7 +146,7 @@ func TestBreakerRecoversAfterProbe(t *testing.T) {
 	t.Parallel()
 	fake := newFake(t)
 	c := newClient(t, upstream.Options{BreakerFailures: 1, BreakerOpenFor: 50 * time.Millisecond})
-	if got := call(t.Context(), c, trustedTarget(fake.URLFor(n8ntest.ScenarioGarbage)), testRequest()); code(got.err) != upstream.CodeBadResponse {
+	if got := call(t.Context(), c, trustedTarget(fake.URLFor(n8ntest.ScenarioStatus500)), testRequest()); code(got.err) != upstream.CodeStatus {
 		t.Fatalf("first call: %+v", got.err)
 	}
 	healthy := trustedTarget(fake.URLFor(n8ntest.ScenarioJSONOutput))

@@ -87,15 +87,34 @@ func breakerSettings(siteID string, opts Options) gobreaker.Settings {
 	}
 }
 
-// countsAsFailure is true for outcomes that say n8n itself is unhealthy: unreachable, too slow,
-// 5xx, or answering garbage. Agent errors, 4xx and empty answers mean n8n is up.
+// verdict tells the breaker how one call went, once. It is given at the first byte of the
+// answer's body (n8n answered: healthy, whatever happens next), or when the call ends before
+// that. So what a visitor can cause after the answer started (a long answer running into the
+// idle or total timeout, an oversized one) never counts, and a half-open breaker's single
+// probe ends at the first byte instead of lasting as long as one visitor's answer.
+// Reads and the end of the call happen on the calling goroutine: no lock is needed.
+type verdict struct {
+	done  func(error)
+	given bool
+}
+
+func (v *verdict) give(err error) {
+	if !v.given {
+		v.given = true
+		v.done(err)
+	}
+}
+
+// countsAsFailure is true for outcomes that say n8n itself is unhealthy: unreachable (connect
+// errors), 5xx, or no first byte in time (timeouts count only before the first byte: a verdict
+// is given then). Agent errors, 4xx and empty answers mean n8n is up.
 func countsAsFailure(err error) bool {
 	e, ok := AsError(err)
 	if !ok {
 		return err != nil
 	}
 	switch e.Code {
-	case CodeUnreachable, CodeTimeout, CodeBadResponse:
+	case CodeUnreachable, CodeTimeout:
 		return true
 	case CodeStatus:
 		return e.Status >= 500

@@ -23,6 +23,7 @@ type callTimer struct {
 	idle      time.Duration
 	streaming atomic.Bool
 	body      io.Reader
+	verdict   *verdict // told "healthy" at the first byte of the body
 }
 
 func newCallTimer(firstByte, idle time.Duration, cancel context.CancelCauseFunc) *callTimer {
@@ -41,7 +42,9 @@ func newCallTimer(firstByte, idle time.Duration, cancel context.CancelCauseFunc)
 func (ct *callTimer) Read(p []byte) (int, error) {
 	n, err := ct.body.Read(p)
 	if n > 0 {
-		ct.streaming.Store(true)
+		if !ct.streaming.Swap(true) && ct.verdict != nil {
+			ct.verdict.give(nil)
+		}
 		ct.timer.Reset(ct.idle)
 	}
 	return n, err
