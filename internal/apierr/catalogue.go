@@ -74,7 +74,19 @@ var (
 	codeInternal               = declare(http.StatusInternalServerError, "internal")
 	codeStorageUnavailable     = declare(http.StatusServiceUnavailable, "storage_unavailable")
 	codeShuttingDown           = declare(http.StatusServiceUnavailable, "shutting_down")
+	codeConsentRequired        = declare(http.StatusBadRequest, "consent_required")
+	codeFreshSessionRequired   = declare(http.StatusForbidden, "fresh_session_required")
 )
+
+// ConsentRequired: the site asks visitors to opt in, and this request did not say they did.
+func ConsentRequired() *Error {
+	return codeConsentRequired.with("This site stores a conversation only after the visitor accepts (consent: true).")
+}
+
+// FreshSessionRequired: erasing a visitor's every conversation takes a session started moments ago.
+func FreshSessionRequired() *Error {
+	return codeFreshSessionRequired.with("Start a new conversation, then ask again within a few minutes.")
+}
 
 // InvalidJSON: the body is not JSON.
 func InvalidJSON() *Error { return codeInvalidJSON.with("The request body is not valid JSON.") }

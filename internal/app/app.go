@@ -31,6 +31,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/httpapi"
 	"github.com/chatproxy/chatproxy/internal/keys"
 	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/privacy"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
 	"github.com/chatproxy/chatproxy/internal/retention"
 	"github.com/chatproxy/chatproxy/internal/session"
@@ -65,6 +66,8 @@ type App struct {
 	Admin   *adminapi.Server
 	// Tracing exports spans (nil when OTEL_EXPORTER_OTLP_ENDPOINT is not set).
 	Tracing *tracing.Provider
+	// Privacy exports and erases visitors' data (the widget's menu and the console's requests).
+	Privacy *privacy.Service
 	// Retention purges data past the sites' retention (nil when CHATPROXY_RETENTION_INTERVAL=off).
 	Retention *retention.Purger
 
@@ -217,9 +220,11 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	a.Chat = chat.New(chatOpts)
 	a.closers = append(a.closers, a.Chat.Close)
 
+	sessions := session.New(session.Options{Store: a.Store, Keys: sessionKeys, Idle: c.SessionIdle, MaxAge: c.SessionMaxAge, HashKey: hashKey, Metrics: a.Metrics})
+	a.Privacy = &privacy.Service{Store: a.Store, Sessions: sessions}
 	deps := httpapi.Deps{
 		Config: c, Sites: a.Sites, Store: a.Store, Chat: a.Chat, Metrics: a.Metrics, Log: log, Tracer: tracer,
-		Sessions: session.New(session.Options{Store: a.Store, Keys: sessionKeys, Idle: c.SessionIdle, MaxAge: c.SessionMaxAge, HashKey: hashKey, Metrics: a.Metrics}),
+		Sessions: sessions, Privacy: a.Privacy, Audit: audit.New(a.Store),
 		Guard:    guard.New(limiter, a.Metrics, events),
 		IPs:      clientip.NewResolver(c.TrustedProxies),
 		JWKS:     a.jwks,

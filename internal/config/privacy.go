@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"time"
 )
 
 // Consent modes of a site (docs/privacy.md#consent).
@@ -91,3 +92,8 @@ func (r Retention) RetentionDays(kind string) int {
 	}
 	return -1
 }
+
+// VisitorEraseFreshness is how recent a session must be to erase its visitor's every
+// conversation: whoever holds the long-lived visitor id must also have just opened the chat
+// on the same site, so a copied id alone erases nothing.
+const VisitorEraseFreshness = 10 * time.Minute

@@ -45,11 +45,12 @@ func New(lim ratelimit.Limiter, m *metrics.Metrics, events *analytics.Recorder) 
 	return &Guard{lim: lim, metrics: m, events: events, now: time.Now, concurrent: ratelimit.Remote(lim)}
 }
 
-// refusal counts and records a refusal and returns err.
-func (g *Guard) refusal(st *site.Site, sessionID, reason string, err *apierr.Error) error {
+// refusal counts and records a refusal and returns err. No analytics event is recorded for a
+// session whose visitor withdrew consent (sess.NoAnalytics); the metric has no personal data.
+func (g *Guard) refusal(st *site.Site, sess store.Session, reason string, err *apierr.Error) error {
 	g.metrics.Refusals.WithLabelValues(reason).Inc()
-	if g.events != nil {
-		g.events.Record(st.ID, sessionID, "refused", map[string]any{"reason": reason, "code": err.Code})
+	if g.events != nil && !sess.NoAnalytics {
+		g.events.Record(st.ID, sess.ID, "refused", map[string]any{"reason": reason, "code": err.Code})
 	}
 	return err
 }
@@ -57,14 +58,14 @@ func (g *Guard) refusal(st *site.Site, sessionID, reason string, err *apierr.Err
 // SessionCreate limits new sessions per client IP per hour and catches the honeypot.
 func (g *Guard) SessionCreate(ctx context.Context, st *site.Site, ip netip.Addr, honeypot string) error {
 	if honeypot != "" {
-		return g.refusal(st, "", "honeypot", apierr.BotDetected())
+		return g.refusal(st, store.Session{}, "honeypot", apierr.BotDetected())
 	}
 	n := st.Limits.SessionsPerIPPerHour
 	if n <= 0 || !ip.IsValid() {
 		return nil
 	}
 	rule := ratelimit.Rule{Name: "sessions_per_ip", Rate: n, Period: time.Hour, Burst: n}
-	return g.allow(ctx, st, "", "sess:"+st.ID+":"+clientip.Key(ip), rule)
+	return g.allow(ctx, st, store.Session{}, "sess:"+st.ID+":"+clientip.Key(ip), rule)
 }
 
 // Message applies every check for one visitor message and takes its stream slots.
@@ -87,7 +88,7 @@ func (g *Guard) Message(ctx context.Context, st *site.Site, sess store.Session, 
 	// not use up the site's day.
 	var release func()
 	err = g.run(ctx,
-		func(ctx context.Context) error { return g.budget(ctx, st, sess.ID) },
+		func(ctx context.Context) error { return g.budget(ctx, st, sess) },
 		func(ctx context.Context) (err error) { release, err = g.Stream(ctx, st, sess, ip); return err })
 	if err != nil {
 		if release != nil {
@@ -127,7 +128,7 @@ func (g *Guard) rates(ctx context.Context, st *site.Site, sess store.Session, ip
 	if i < 0 {
 		return nil
 	}
-	return g.rateRefusal(st, sess.ID, checks[i].Rule, ds[i])
+	return g.rateRefusal(st, sess, checks[i].Rule, ds[i])
 }
 
 // run makes the calls, at once when the limiter's calls are round trips (Redis: one round
@@ -191,7 +192,7 @@ func (g *Guard) Stream(ctx context.Context, st *site.Site, sess store.Session, i
 			case err != nil:
 				return err
 			case !ok:
-				return g.refusal(st, sess.ID, "concurrent_streams",
+				return g.refusal(st, sess, "concurrent_streams",
 					apierr.TooManyStreams())
 			}
 			releases[i] = rel
@@ -222,20 +223,20 @@ func (g *Guard) isRetry(ctx context.Context, st *site.Site, sess store.Session, 
 // abuse runs the local rules that need no shared state.
 func (g *Guard) abuse(st *site.Site, sess store.Session, text, honeypot string) error {
 	if honeypot != "" {
-		return g.refusal(st, sess.ID, "honeypot", apierr.BotDetected())
+		return g.refusal(st, sess, "honeypot", apierr.BotDetected())
 	}
 	if d := time.Duration(st.Abuse.MinFirstMessageDelayMS) * time.Millisecond; d > 0 {
 		if wait := sess.CreatedAt.Add(d).Sub(g.now()); wait > 0 {
-			return g.refusal(st, sess.ID, "too_fast", apierr.TooFast(wait))
+			return g.refusal(st, sess, "too_fast", apierr.TooFast(wait))
 		}
 	}
 	if st.Blocklist.Match(text) {
-		return g.refusal(st, sess.ID, "blocklist", apierr.BlockedContent())
+		return g.refusal(st, sess, "blocklist", apierr.BlockedContent())
 	}
 	return nil
 }
 
-func (g *Guard) allow(ctx context.Context, st *site.Site, sessionID, key string, rule ratelimit.Rule) error {
+func (g *Guard) allow(ctx context.Context, st *site.Site, sess store.Session, key string, rule ratelimit.Rule) error {
 	d, err := g.lim.Allow(ctx, key, rule)
 	if err != nil {
 		return err
@@ -243,20 +244,20 @@ func (g *Guard) allow(ctx context.Context, st *site.Site, sessionID, key string,
 	if d.Allowed {
 		return nil
 	}
-	return g.rateRefusal(st, sessionID, rule, d)
+	return g.rateRefusal(st, sess, rule, d)
 }
 
 // rateRefusal is the error of a rate limit that refused.
-func (g *Guard) rateRefusal(st *site.Site, sessionID string, rule ratelimit.Rule, d ratelimit.Decision) error {
+func (g *Guard) rateRefusal(st *site.Site, sess store.Session, rule ratelimit.Rule, d ratelimit.Decision) error {
 	e := apierr.RateLimited(d.RetryAfter)
 	if rule.Name == "repeat" {
 		e = apierr.RepeatedMessage(d.RetryAfter)
 	}
 	e.Headers = rateLimitHeaders(rule, d)
-	return g.refusal(st, sessionID, rule.Name, e)
+	return g.refusal(st, sess, rule.Name, e)
 }
 
-func (g *Guard) budget(ctx context.Context, st *site.Site, sessionID string) error {
+func (g *Guard) budget(ctx context.Context, st *site.Site, sess store.Session) error {
 	n := st.Limits.DailyMessages
 	if n <= 0 {
 		return nil
@@ -268,7 +269,7 @@ func (g *Guard) budget(ctx context.Context, st *site.Site, sessionID string) err
 	if d.Allowed {
 		return nil
 	}
-	return g.refusal(st, sessionID, "daily_budget", apierr.DailyBudgetExhausted(d.RetryAfter))
+	return g.refusal(st, sess, "daily_budget", apierr.DailyBudgetExhausted(d.RetryAfter))
 }
 
 func perMinute(name string, n int) ratelimit.Rule {

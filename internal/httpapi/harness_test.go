@@ -91,6 +91,7 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
     n8n_webhook_url: "` + fake.URL + `/webhook/test/chat"
     signing: {algorithm: HS256, secret: "` + n8nSecret + `"}
     abuse: {min_first_message_delay_ms: -1}
+    identify: fingerprint
     limits: {session_per_minute: 1000, ip_per_minute: 1000, sessions_per_ip_per_hour: 1000, concurrent_streams_per_ip: 1000}
   - id: other
     allowed_origins: ["` + otherOrigin + `"]

@@ -15,11 +15,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chatproxy/chatproxy/internal/audit"
 	"github.com/chatproxy/chatproxy/internal/chat"
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/metrics"
 	"github.com/chatproxy/chatproxy/internal/origin"
+	"github.com/chatproxy/chatproxy/internal/privacy"
 	"github.com/chatproxy/chatproxy/internal/session"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
@@ -46,6 +48,8 @@ type Deps struct {
 	Sessions *session.Service
 	Chat     *chat.Service
 	Store    store.Store
+	Privacy  *privacy.Service // visitors' export and erasure
+	Audit    *audit.Log       // nil: visitors' erasures are not audited
 	Guard    Guard
 	IPs      *clientip.Resolver
 	Metrics  *metrics.Metrics
@@ -78,6 +82,9 @@ type Server struct {
 
 // New builds the server and its routes.
 func New(d Deps) *Server {
+	if d.Privacy == nil {
+		d.Privacy = &privacy.Service{Store: d.Store, Sessions: d.Sessions}
+	}
 	s := &Server{
 		Deps: d, mux: http.NewServeMux(), log: d.Log, metrics: d.Metrics,
 		publicHTTPS: strings.HasPrefix(d.Config.PublicURL, "https://"),
@@ -100,6 +107,9 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/chat/stream", s.chatPost)
 	s.handle("GET /api/v1/chat/stream", s.chatGet)
 	s.handle("GET /api/v1/chat/history/{session_id}", s.history)
+	s.handle("GET /api/v1/me/export", s.meExport)
+	s.handle("DELETE /api/v1/me", s.meDelete)
+	s.handle("POST /api/v1/me/consent", s.meConsent)
 	s.handle("GET /api/v1/sites/{site_id}/config", s.siteConfig)
 	s.handle("OPTIONS /api/", s.preflight)
 	s.handle("GET /health", s.health)

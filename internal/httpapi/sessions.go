@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chatproxy/chatproxy/internal/apierr"
+	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/session"
 	"github.com/chatproxy/chatproxy/internal/site"
 )
@@ -18,6 +19,8 @@ type createSessionRequest struct {
 	Fingerprint  string `json:"fingerprint"`
 	OriginDomain string `json:"origin_domain"`
 	Honeypot     string `json:"hp"`
+	// Consent is the visitor's acceptance, required by opt_in sites before anything is stored.
+	Consent bool `json:"consent"`
 }
 
 type createSessionResponse struct {
@@ -38,14 +41,22 @@ func (s *Server) sessionCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if st.Consent == config.ConsentOptIn && !req.Consent {
+		return apierr.ConsentRequired()
+	}
 	ip := s.IPs.ClientIP(r)
 	if err := s.Guard.SessionCreate(r.Context(), st, ip, req.Honeypot); err != nil {
 		return err
 	}
+	fingerprint := ""
+	if st.Identify == config.IdentifyFingerprint {
+		// Any other site ignores a fingerprint sent to it: it is kept only where the shop chose it.
+		fingerprint = limit(req.Fingerprint, 256)
+	}
 	created, err := s.Sessions.Create(r.Context(), session.CreateInput{
 		SiteID:      st.ID,
 		VisitorID:   req.VisitorID,
-		Fingerprint: limit(req.Fingerprint, 256),
+		Fingerprint: fingerprint,
 		PageURL:     cleanPageURL(req.PageURL, st),
 		UserAgent:   limit(cleanText(r.UserAgent()), 512),
 		ClientIP:    ip,

@@ -107,3 +107,10 @@ func (c *cache) claimFresh(id string) bool {
 	e.fresh = false
 	return true
 }
+
+// forget drops a session (erased): this replica refuses its tokens at once.
+func (c *cache) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+}

@@ -160,3 +160,20 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (store.S
 // query. The check and the marking are one step under the cache's lock, so of two first
 // messages racing only one skips the history; every later call returns false.
 func (s *Service) ClaimFresh(id string) bool { return s.cache.claimFresh(id) }
+
+// Forget drops erased sessions from this replica's cache, so their tokens stop at once here
+// (other replicas notice within the cache's few seconds).
+func (s *Service) Forget(ids ...string) {
+	for _, id := range ids {
+		s.cache.forget(id)
+	}
+}
+
+// SetAnalytics records whether the session's visitor consents to analytics events.
+func (s *Service) SetAnalytics(ctx context.Context, id string, on bool) error {
+	if err := s.o.Store.SetSessionNoAnalytics(ctx, id, !on); err != nil {
+		return err
+	}
+	s.cache.forget(id)
+	return nil
+}
