@@ -1,6 +1,7 @@
 package apierr
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"time"
@@ -55,6 +56,10 @@ var (
 	codeInvalidBefore          = declare(http.StatusBadRequest, "invalid_before")
 	codeSiteRequired           = declare(http.StatusBadRequest, "site_required")
 	codeBotDetected            = declare(http.StatusBadRequest, "bot_detected")
+	codeInvalidEventName       = declare(http.StatusBadRequest, "invalid_event_name")
+	codeInvalidEventProps      = declare(http.StatusBadRequest, "invalid_event_props")
+	codeInvalidEventTime       = declare(http.StatusBadRequest, "invalid_event_time")
+	codeNoEvents               = declare(http.StatusBadRequest, "no_events")
 	codeBlockedContent         = declare(http.StatusBadRequest, "blocked_content")
 	codeUnauthorized           = declare(http.StatusUnauthorized, "unauthorized")
 	codeSessionExpired         = declare(http.StatusUnauthorized, "session_expired")
@@ -65,6 +70,8 @@ var (
 	codeSiteNotFound           = declare(http.StatusNotFound, "site_not_found")
 	codeSessionNotFound        = declare(http.StatusNotFound, "session_not_found")
 	codeBodyTooLarge           = declare(http.StatusRequestEntityTooLarge, "body_too_large")
+	codeTooManyEvents          = declare(http.StatusRequestEntityTooLarge, "too_many_events")
+	codePropsTooLarge          = declare(http.StatusRequestEntityTooLarge, "props_too_large")
 	codeUnsupportedMediaType   = declare(http.StatusUnsupportedMediaType, "unsupported_media_type")
 	codeRateLimited            = declare(http.StatusTooManyRequests, "rate_limited")
 	codeRepeatedMessage        = declare(http.StatusTooManyRequests, "repeated_message")
@@ -160,6 +167,30 @@ func SiteNotFound() *Error { return codeSiteNotFound.with("Unknown site.") }
 
 // SessionNotFound: unknown session id.
 func SessionNotFound() *Error { return codeSessionNotFound.with("Unknown session.") }
+
+// InvalidEventName: an event name is not [a-z0-9_]{1,40}, or is one the server records itself.
+func InvalidEventName(message string) *Error { return codeInvalidEventName.with(message) }
+
+// InvalidEventProps: props are not a flat JSON object, or a built-in event's are incomplete.
+func InvalidEventProps(message string) *Error { return codeInvalidEventProps.with(message) }
+
+// InvalidEventTime: an event's at is not an RFC 3339 time within the last 24 hours.
+func InvalidEventTime() *Error {
+	return codeInvalidEventTime.with("at must be an RFC 3339 time within the last 24 hours.")
+}
+
+// NoEvents: the events list is empty.
+func NoEvents() *Error { return codeNoEvents.with("events must hold at least one event.") }
+
+// TooManyEvents: more events than one request may carry.
+func TooManyEvents(max int) *Error {
+	return codeTooManyEvents.with(fmt.Sprintf("At most %d events may be sent at once.", max))
+}
+
+// PropsTooLarge: an event's props are over their limit.
+func PropsTooLarge() *Error {
+	return codePropsTooLarge.with("An event's props may hold at most 1 KB of JSON.")
+}
 
 // BodyTooLarge: the body is over the endpoint's limit.
 func BodyTooLarge() *Error { return codeBodyTooLarge.with("The request body is too large.") }

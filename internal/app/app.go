@@ -57,8 +57,10 @@ type App struct {
 	// SiteConfig manages the console's sites and keeps Sites in step with the database.
 	SiteConfig *sitecfg.Service
 	Chat       *chat.Service
-	Server     *httpapi.Server
-	Upstream   *upstream.Client
+	// Events records analytics events (batched, never blocking the chat).
+	Events   *analytics.Recorder
+	Server   *httpapi.Server
+	Upstream *upstream.Client
 	// KeyManager keeps the session-token keys (in the database, sealed) and rotates them.
 	KeyManager *keys.Manager
 	// Console and Admin are the operator console (nil when CHATPROXY_ADMIN_ADDR=off).
@@ -195,7 +197,8 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	events := analytics.New(a.Store, log, 4096)
+	events := analytics.NewRecorder(analytics.Options{Store: a.Store, Log: log, Metrics: a.Metrics, Queue: c.AnalyticsQueue})
+	a.Events = events
 	a.closers = append(a.closers, events.Close)
 
 	buf := a.newReplyBuffer()
@@ -207,24 +210,27 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 
 	chatOpts := chat.Options{
 		Store: a.Store, Buffer: buf, Upstream: a.Upstream, Metrics: a.Metrics, Log: log, Tracer: tracer,
-		IPHashKey: hashKey, ReplyTimeout: c.Upstream.Total + 30*time.Second,
+		IPHashKey: hashKey, ReplyTimeout: c.Upstream.Total + 30*time.Second, Events: events,
 	}
+	sessOpts := session.Options{Store: a.Store, Keys: sessionKeys, Idle: c.SessionIdle, MaxAge: c.SessionMaxAge,
+		HashKey: hashKey, Metrics: a.Metrics, Events: events}
 	if c.GeoIPDB != "" {
 		g, err := geoip.Open(c.GeoIPDB)
 		if err != nil {
 			return nil, &config.Error{Setting: "GEOIP_DB", Problem: err.Error()}
 		}
 		a.closers = append(a.closers, func() { _ = g.Close() })
-		chatOpts.Geo = g
+		chatOpts.Geo, sessOpts.Geo = g, g
 	}
 	a.Chat = chat.New(chatOpts)
 	a.closers = append(a.closers, a.Chat.Close)
 
-	sessions := session.New(session.Options{Store: a.Store, Keys: sessionKeys, Idle: c.SessionIdle, MaxAge: c.SessionMaxAge, HashKey: hashKey, Metrics: a.Metrics})
+	sessions := session.New(sessOpts)
 	a.Privacy = &privacy.Service{Store: a.Store, Sessions: sessions}
 	deps := httpapi.Deps{
 		Config: c, Sites: a.Sites, Store: a.Store, Chat: a.Chat, Metrics: a.Metrics, Log: log, Tracer: tracer,
 		Sessions: sessions, Privacy: a.Privacy, Audit: audit.New(a.Store),
+		Events:   events,
 		Guard:    guard.New(limiter, a.Metrics, events),
 		IPs:      clientip.NewResolver(c.TrustedProxies),
 		JWKS:     a.jwks,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/chatproxy/chatproxy/internal/analytics"
 	"github.com/chatproxy/chatproxy/internal/metrics"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
@@ -43,8 +44,9 @@ type Options struct {
 	Log          *slog.Logger
 	Tracer       tracing.Tracer // the n8n call's span; zero = off
 	Geo          Geo
-	IPHashKey    []byte        // keys the hashed client IP sent upstream
-	ReplyTimeout time.Duration // upper bound of one reply (upstream total + storing)
+	IPHashKey    []byte              // keys the hashed client IP sent upstream
+	ReplyTimeout time.Duration       // upper bound of one reply (upstream total + storing)
+	Events       *analytics.Recorder // message and reply events; nil records nothing
 }
 
 // Service runs replies.
@@ -135,6 +137,7 @@ func (s *Service) Send(ctx context.Context, in SendInput) (reply Reply, err erro
 	if !created {
 		return s.join(ctx, stored)
 	}
+	s.event(in.Session, analytics.MessageSent, nil)
 	replyID := NewID()
 	if _, err := s.o.Buffer.Start(ctx, replyID, stored.ID, in.Session.ID); err != nil {
 		return Reply{}, err
@@ -206,3 +209,15 @@ func (s *Service) Close() {
 	s.abort()
 	s.outbox.close()
 }
+
+// event records an analytics event of a session (never with message text), unless its
+// visitor withdrew analytics consent.
+func (s *Service) event(sess store.Session, name string, props map[string]any) {
+	if sess.NoAnalytics {
+		return
+	}
+	s.o.Events.Add(analytics.Event{SiteID: sess.SiteID, SessionID: sess.ID, VisitorID: sess.VisitorID, Name: name, Props: props})
+}
+
+// Resumed records that a visitor picked a reply up again after its connection dropped.
+func (s *Service) Resumed(sess store.Session) { s.event(sess, analytics.Resumed, nil) }

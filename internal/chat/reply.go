@@ -5,9 +5,11 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/chatproxy/chatproxy/internal/analytics"
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/stream"
@@ -64,6 +66,7 @@ func (r *reply) run(history []store.Message) {
 	s.o.Metrics.UpstreamTotal.WithLabelValues(in.Site.ID).Observe(total.Seconds())
 	s.o.Metrics.Replies.WithLabelValues(in.Site.ID, status).Inc()
 	r.store(status, total)
+	r.recordOutcome(status, code, total)
 	r.emit(stream.Event{Type: stream.TypeEnd, MessageID: replyID, Status: status})
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer fcancel()
@@ -111,6 +114,7 @@ func (r *reply) onChunk(c upstream.Chunk) {
 			r.first = time.Since(r.started)
 			r.call.AddEvent(tracing.EventFirstToken)
 			r.s.o.Metrics.UpstreamFirstToken.WithLabelValues(r.in.Site.ID).Observe(r.first.Seconds())
+			r.s.event(r.in.Session, analytics.ReplyFirstToken, map[string]any{"ms": r.first.Milliseconds()})
 		}
 		r.text.WriteString(c.Text)
 		r.emit(stream.Event{Type: stream.TypeItem, Content: c.Text, MessageID: r.id})
@@ -239,4 +243,18 @@ func (r *reply) endCall(status, code string) {
 		tracing.Fail(r.call, code)
 	}
 	r.call.End()
+}
+
+// recordOutcome records reply_failed (no answer reached the visitor) or reply_completed with
+// the answer's length in characters, never its text.
+func (r *reply) recordOutcome(status, code string, total time.Duration) {
+	if status == store.StatusFailed {
+		r.s.event(r.in.Session, analytics.ReplyFailed, map[string]any{"code": code})
+		return
+	}
+	props := map[string]any{"ms": total.Milliseconds(), "chars": utf8.RuneCountInString(r.text.String()), "status": status}
+	if code != "" {
+		props["code"] = code
+	}
+	r.s.event(r.in.Session, analytics.ReplyCompleted, props)
 }

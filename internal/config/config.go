@@ -62,6 +62,9 @@ type Config struct {
 	MemoryLimit int64
 	// Tracing exports OpenTelemetry spans over OTLP/HTTP when an endpoint is set (OTEL_*).
 	Tracing Tracing
+	// AnalyticsQueue is how many analytics events may wait for the writer before new ones are
+	// dropped (CHATPROXY_ANALYTICS_QUEUE).
+	AnalyticsQueue int
 
 	Demo  bool // no configuration at all: demo site + built-in demo agent
 	Sites []Site
@@ -117,6 +120,7 @@ type Site struct {
 	PrivacyPolicyURL string    `yaml:"privacy_policy_url" json:"privacy_policy_url"`
 	Retention        Retention `yaml:"retention" json:"retention"`
 	LegalHold        bool      `yaml:"legal_hold" json:"legal_hold"`
+	Analytics        Analytics `yaml:"analytics" json:"analytics"`
 	// Trusted: the webhook URL came from the operator (env or sites file), not from an admin API.
 	Trusted bool `yaml:"-" json:"-"`
 }
@@ -152,6 +156,15 @@ type Abuse struct {
 	Blocklist              []string `yaml:"blocklist" json:"blocklist"`                                   // words, or /regular expressions/
 }
 
+// Analytics are a site's analytics settings.
+type Analytics struct {
+	// AttributionWindow: a purchase is chat-assisted when the visitor started a conversation
+	// on the site at most this long before it.
+	AttributionWindow Dur `yaml:"attribution_window" json:"attribution_window"`
+	// EventsPerMinute: POST /api/v1/events requests per client IP per minute (-1: no limit).
+	EventsPerMinute int `yaml:"events_per_minute" json:"events_per_minute"`
+}
+
 // Widget is the look and texts of a site's chat. The public site config shows all of it but
 // language, allow_remote_images and image_hosts, which it carries at its top level.
 type Widget struct {
@@ -180,6 +193,9 @@ const (
 	DefaultRedisPrefix      = "chatproxy:" // starts every Redis key, so deployments can share a Redis
 	DefaultMaxMessageLength = 4000
 	DefaultHistoryDepth     = 10
+	DefaultAnalyticsQueue   = 8192
+	DefaultAttribution      = 7 * 24 * time.Hour
+	DefaultEventsPerMinute  = 120
 	MaxBodyBytes            = 16 << 10
 	MaxPageURLLength        = 2048
 	DemoSiteID              = "demo"
@@ -199,6 +215,7 @@ func Default() Config {
 		RedisPrefix:        DefaultRedisPrefix,
 		LogLevel:           "info",
 		Tracing:            Tracing{Sampler: DefaultSampler, SamplerArg: 1},
+		AnalyticsQueue:     DefaultAnalyticsQueue,
 		SessionIdle:        24 * time.Hour,
 		SessionMaxAge:      30 * 24 * time.Hour,
 		SessionKeyRotation: 30 * 24 * time.Hour,
@@ -249,6 +266,12 @@ func ApplySiteDefaults(s *Site) {
 	}
 	applyLimitDefaults(&s.Limits)
 	applyAbuseDefaults(&s.Abuse)
+	if s.Analytics.AttributionWindow == 0 {
+		s.Analytics.AttributionWindow = Dur(DefaultAttribution)
+	}
+	if s.Analytics.EventsPerMinute == 0 {
+		s.Analytics.EventsPerMinute = DefaultEventsPerMinute
+	}
 	if s.Widget.Position == "" {
 		s.Widget.Position = "right"
 	}

@@ -200,6 +200,9 @@ func ValidateSite(s Site) error {
 	if err := s.validatePrivacy(); err != nil {
 		return err
 	}
+	if err := s.Analytics.validate(); err != nil {
+		return err
+	}
 	return s.Widget.validate()
 }
 
@@ -316,6 +319,16 @@ func (g Signing) validateKeySource(c Config) error {
 		if g.PrivateKeyFile == "" {
 			return fmt.Errorf("signing.private_key_file is required for ES256")
 		}
+	}
+	return nil
+}
+
+func (a Analytics) validate() error {
+	switch w := time.Duration(a.AttributionWindow); {
+	case w < time.Hour || w > 90*24*time.Hour:
+		return fmt.Errorf("analytics.attribution_window must be between 1h and 2160h (90 days)")
+	case a.EventsPerMinute < -1 || a.EventsPerMinute > 100_000_000:
+		return fmt.Errorf("analytics.events_per_minute must be -1 (no limit) or between 1 and 100000000")
 	}
 	return nil
 }

@@ -114,6 +114,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, replyID string) 
 			return apierr.InvalidLastEventID()
 		}
 	}
+	s.Chat.Resumed(sess)
 	msg, err := s.Store.GetMessage(r.Context(), replyID)
 	switch {
 	case err == nil && msg.SessionID != sess.ID:

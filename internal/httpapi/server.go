@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chatproxy/chatproxy/internal/analytics"
 	"github.com/chatproxy/chatproxy/internal/audit"
 	"github.com/chatproxy/chatproxy/internal/chat"
 	"github.com/chatproxy/chatproxy/internal/clientip"
@@ -34,6 +35,7 @@ type Guard interface {
 	SessionCreate(ctx context.Context, s *site.Site, ip netip.Addr, honeypot string) error
 	Message(ctx context.Context, s *site.Site, sess store.Session, ip netip.Addr, text, clientID, honeypot string) (release func(), err error)
 	Stream(ctx context.Context, s *site.Site, sess store.Session, ip netip.Addr) (release func(), err error)
+	Events(ctx context.Context, s *site.Site, ip netip.Addr) error
 }
 
 // Pinger reports the health of an optional dependency (Redis).
@@ -51,6 +53,7 @@ type Deps struct {
 	Privacy  *privacy.Service // visitors' export and erasure
 	Audit    *audit.Log       // nil: visitors' erasures are not audited
 	Guard    Guard
+	Events   *analytics.Recorder // client events (POST /api/v1/events); nil refuses them
 	IPs      *clientip.Resolver
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
@@ -111,6 +114,7 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/v1/me", s.meDelete)
 	s.handle("POST /api/v1/me/consent", s.meConsent)
 	s.handle("GET /api/v1/sites/{site_id}/config", s.siteConfig)
+	s.handle("POST /api/v1/events", s.events)
 	s.handle("OPTIONS /api/", s.preflight)
 	s.handle("GET /health", s.health)
 	s.handle("GET /health/live", s.live)

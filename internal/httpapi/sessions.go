@@ -18,6 +18,7 @@ type createSessionRequest struct {
 	VisitorID    string `json:"visitor_id"`
 	Fingerprint  string `json:"fingerprint"`
 	OriginDomain string `json:"origin_domain"`
+	Referrer     string `json:"referrer"` // the host page's document.referrer; only its host is recorded
 	Honeypot     string `json:"hp"`
 	// Consent is the visitor's acceptance, required by opt_in sites before anything is stored.
 	Consent bool `json:"consent"`
@@ -60,6 +61,7 @@ func (s *Server) sessionCreate(w http.ResponseWriter, r *http.Request) error {
 		PageURL:     cleanPageURL(req.PageURL, st),
 		UserAgent:   limit(cleanText(r.UserAgent()), 512),
 		ClientIP:    ip,
+		Referrer:    limit(req.Referrer, config.MaxPageURLLength),
 	})
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ type Metrics struct {
 	RateLimitFallback  *prometheus.CounterVec   // op
 	Replies            *prometheus.CounterVec   // site, status
 	SlowClients        prometheus.Counter
+	AnalyticsEvents    *prometheus.CounterVec // event (built-in names; others are "custom")
 }
 
 // New registers every collector on a fresh registry.
@@ -60,6 +61,9 @@ func New() *Metrics {
 		Refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chatproxy_refusals_total", Help: "Requests refused by rate limits and abuse rules, by reason.",
 		}, []string{"reason"}),
+		AnalyticsEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chatproxy_analytics_events_total", Help: "Analytics events accepted for recording, by event name (custom names as \"custom\").",
+		}, []string{"event"}),
 		RateLimitFallback: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "chatproxy_ratelimit_fallback_total", Help: "Rate-limit decisions taken locally because Redis failed.",
 		}, []string{"op"}),
@@ -74,6 +78,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.HTTPRequests, m.HTTPDuration, m.OpenStreams, m.UpstreamFirstToken, m.UpstreamTotal,
 		m.Errors, m.DBDuration, m.Refusals, m.RateLimitFallback, m.Replies, m.SlowClients,
+		m.AnalyticsEvents,
 	)
 	return m
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/chatproxy/chatproxy/internal/analytics"
 	"github.com/chatproxy/chatproxy/internal/apierr"
 	"github.com/chatproxy/chatproxy/internal/auth"
 	"github.com/chatproxy/chatproxy/internal/clientip"
@@ -35,6 +36,13 @@ type Options struct {
 	MaxAge  time.Duration
 	HashKey []byte // keys the stored IP prefix hash and fingerprint hash
 	Metrics *metrics.Metrics
+	Events  *analytics.Recorder // session_started; nil records nothing
+	Geo     Geo                 // the country of session_started; nil = unknown
+}
+
+// Geo resolves an IP to a place (internal/geoip).
+type Geo interface {
+	Lookup(ip netip.Addr) (country, city string)
 }
 
 // Service creates and checks sessions.
@@ -56,6 +64,7 @@ type CreateInput struct {
 	PageURL     string
 	UserAgent   string
 	ClientIP    netip.Addr
+	Referrer    string // the host page's referrer; only its host is recorded
 }
 
 // Created is a new session with its tokens.
@@ -98,6 +107,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 	}
 	sess = stored
 	s.cache.put(sess, true)
+	s.recordStart(in, sess)
 	out := Created{Session: sess}
 	claims := auth.Claims{SessionID: sess.ID, SiteID: sess.SiteID, IssuedAt: now, ExpiresAt: sess.ExpiresAt}
 	claims.Kind = KindBearer
@@ -176,4 +186,21 @@ func (s *Service) SetAnalytics(ctx context.Context, id string, on bool) error {
 	}
 	s.cache.forget(id)
 	return nil
+}
+
+// recordStart records session_started: whether the visitor is returning, the country, the
+// page path (no query: it may carry personal data) and the referrer's host. Never the IP.
+func (s *Service) recordStart(in CreateInput, sess store.Session) {
+	if s.o.Events == nil {
+		return
+	}
+	country := ""
+	if s.o.Geo != nil && in.ClientIP.IsValid() {
+		country, _ = s.o.Geo.Lookup(in.ClientIP)
+	}
+	s.o.Events.Add(analytics.Event{
+		SiteID: sess.SiteID, SessionID: sess.ID, VisitorID: sess.VisitorID, Name: analytics.SessionStarted, At: sess.CreatedAt,
+		Props: map[string]any{"returning": sess.Returning, "country": country, "page": analytics.PagePath(in.PageURL),
+			"referrer": analytics.ReferrerHost(in.Referrer)},
+	})
 }

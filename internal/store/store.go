@@ -94,8 +94,12 @@ type Event struct {
 	ID        string
 	SiteID    string
 	SessionID string // "" when not tied to a session
+	VisitorID string // "" when unknown
 	Type      string
 	Data      []byte // JSON object
+	// DedupeKey, when set, makes the event idempotent: a second event of the site with the
+	// same key is not stored (a purchase's order id, a feedback's message).
+	DedupeKey string
 	CreatedAt time.Time
 }
 
@@ -114,6 +118,7 @@ type Store interface {
 	AuditLog    // the append-only audit log (audit.go)
 	SiteRecords // sites managed at runtime, versions and change signals (siterecords.go)
 	Privacy     // visitors' own data, retention purges and leases (privacy.go)
+	Analytics   // analytics events and their rollups (analytics.go)
 
 	// Migrate applies pending migrations (idempotent, safe to call from several replicas at once).
 	Migrate(ctx context.Context) error
