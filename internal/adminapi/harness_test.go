@@ -3,6 +3,7 @@ package adminapi_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/chatproxy/chatproxy/internal/analytics"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -134,7 +135,8 @@ func newHarness(t *testing.T, engine string, opts ...func(*harnessOpts)) *harnes
 	if err := sites.Reload(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	srv := adminapi.New(adminapi.Deps{Config: cfg, Console: svc, Audit: log, Sites: sites, IPs: clientip.NewResolver(cfg.TrustedProxies)})
+	srv := adminapi.New(adminapi.Deps{Config: cfg, Console: svc, Audit: log, Sites: sites, IPs: clientip.NewResolver(cfg.TrustedProxies),
+		Analytics: &analytics.Query{Store: o.st}})
 	ts := httptest.NewUnstartedServer(srv)
 	if o.tls {
 		ts.StartTLS()

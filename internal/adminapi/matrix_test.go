@@ -61,6 +61,12 @@ var matrix = []matrixRow{
 	{"DELETE /admin/api/v1/sites/{id}", "DELETE", "/admin/api/v1/sites/blog", "", [4]int{409, 403, 403, 403}},
 	{"POST /admin/api/v1/sites/{id}/rotate-secret", "POST", "/admin/api/v1/sites/shop/rotate-secret", `{"algorithm":"RS256"}`, [4]int{400, 400, 400, 403}},
 	{"POST /admin/api/v1/sites/{id}/rotate-secret", "POST", "/admin/api/v1/sites/blog/rotate-secret", `{"algorithm":"RS256"}`, [4]int{400, 403, 400, 403}},
+	{"GET /admin/api/v1/analytics/summary", "GET", "/admin/api/v1/analytics/summary?site=shop", "", [4]int{200, 200, 200, 200}},
+	{"GET /admin/api/v1/analytics/summary", "GET", "/admin/api/v1/analytics/summary?site=blog", "", [4]int{200, 403, 200, 403}},
+	{"GET /admin/api/v1/analytics/timeseries", "GET", "/admin/api/v1/analytics/timeseries?site=shop&metric=messages&interval=day", "", [4]int{200, 200, 200, 200}},
+	{"GET /admin/api/v1/analytics/timeseries", "GET", "/admin/api/v1/analytics/timeseries?site=blog&metric=messages", "", [4]int{200, 403, 200, 403}},
+	{"GET /admin/api/v1/analytics/breakdown", "GET", "/admin/api/v1/analytics/breakdown?site=shop&by=country", "", [4]int{200, 200, 200, 200}},
+	{"GET /admin/api/v1/analytics/breakdown", "GET", "/admin/api/v1/analytics/breakdown?site=blog&by=page", "", [4]int{200, 403, 200, 403}},
 	// Last: it ends the caller's cookie session.
 	{"POST /admin/api/v1/logout", "POST", "/admin/api/v1/logout", "", [4]int{204, 204, 204, 204}},
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatproxy/chatproxy/internal/analytics"
 	"github.com/chatproxy/chatproxy/internal/audit"
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
@@ -35,15 +36,17 @@ const CookieName = "chatproxy_admin"
 
 // Deps are what the console's HTTP layer calls.
 type Deps struct {
-	Config   config.Config
-	Console  *console.Service
-	Audit    *audit.Log
-	Sites    *sitecfg.Service // sites managed at runtime
-	IPs      *clientip.Resolver
-	Metrics  *metrics.Metrics
-	Log      *slog.Logger
-	Web      fs.FS // built assets (internal/webui.FS()); the console app is under admin/
-	WebBuilt bool  // the console app is built (webui.AdminBuilt())
+	Config  config.Config
+	Console *console.Service
+	Audit   *audit.Log
+	Sites   *sitecfg.Service // sites managed at runtime
+	// Analytics answers the dashboard from rollups (nil: the analytics routes answer 503).
+	Analytics *analytics.Query
+	IPs       *clientip.Resolver
+	Metrics   *metrics.Metrics
+	Log       *slog.Logger
+	Web       fs.FS // built assets (internal/webui.FS()); the console app is under admin/
+	WebBuilt  bool  // the console app is built (webui.AdminBuilt())
 }
 
 // Route is one registered API route and what it requires: the role matrix test and the
@@ -78,6 +81,7 @@ func New(d Deps) *Server {
 	s.tokenRoutes()
 	s.auditRoutes()
 	s.siteRoutes()
+	s.analyticsRoutes()
 	// Next: s.conversationRoutes(), the OpenAPI document.
 	s.webRoutes()
 	s.handler = s.outer(s.mux)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/chatproxy/chatproxy/internal/adminapi"
+	"github.com/chatproxy/chatproxy/internal/analytics"
 	"github.com/chatproxy/chatproxy/internal/audit"
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
@@ -36,6 +37,7 @@ func (a *App) newConsole(ctx context.Context, limiter ratelimit.Limiter) error {
 	a.Admin = adminapi.New(adminapi.Deps{
 		Config: c, Console: a.Console, Audit: audit.New(a.Store), Sites: a.SiteConfig, IPs: clientip.NewResolver(c.TrustedProxies),
 		Metrics: a.Metrics, Log: a.Log, Web: webui.FS(), WebBuilt: webui.AdminBuilt(),
+		Analytics: &analytics.Query{Store: a.Store},
 	})
 	if a.setupToken, err = a.Console.EnsureSetupToken(ctx); err != nil {
 		return fmt.Errorf("console setup token: %w", err)

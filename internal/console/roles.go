@@ -33,13 +33,14 @@ const (
 	PermConversationsDelete                   // owner, admin
 	PermAuditRead                             // owner (all), admin (its sites and itself)
 	PermAccountsManage                        // owner: accounts, roles, others' tokens
+	PermAnalyticsRead                         // the dashboard's numbers of the caller's sites
 )
 
 var permNames = map[Permission]string{
 	PermPublic: "public", PermSelf: "self", PermSitesRead: "sites.read", PermSitesCreate: "sites.create",
 	PermSitesEdit: "sites.edit", PermSitesDelete: "sites.delete", PermConversationsRead: "conversations.read",
 	PermConversationsExport: "conversations.export", PermConversationsDelete: "conversations.delete",
-	PermAuditRead: "audit.read", PermAccountsManage: "accounts.manage",
+	PermAuditRead: "audit.read", PermAccountsManage: "accounts.manage", PermAnalyticsRead: "analytics.read",
 }
 
 func (p Permission) String() string { return permNames[p] }
@@ -47,8 +48,8 @@ func (p Permission) String() string { return permNames[p] }
 // rolePermissions is the role table. An owner has every permission.
 var rolePermissions = map[string][]Permission{
 	RoleAdmin: {PermSelf, PermSitesRead, PermSitesCreate, PermSitesEdit, PermConversationsRead,
-		PermConversationsExport, PermConversationsDelete, PermAuditRead},
-	RoleViewer: {PermSelf, PermSitesRead, PermConversationsRead},
+		PermConversationsExport, PermConversationsDelete, PermAuditRead, PermAnalyticsRead},
+	RoleViewer: {PermSelf, PermSitesRead, PermConversationsRead, PermAnalyticsRead},
 }
 
 // RoleHas reports whether role grants perm (before any site scope).
