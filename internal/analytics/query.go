@@ -51,7 +51,9 @@ func (a *agg) addHist(h store.HistRow) {
 	m[h.Bin] += h.N
 }
 
-func (a *agg) addSketch(s store.SketchRow) { a.sketches[s.Metric] = MergeSketches(a.sketches[s.Metric], s.Regs) }
+func (a *agg) addSketch(s store.SketchRow) {
+	a.sketches[s.Metric] = MergeSketches(a.sketches[s.Metric], s.Regs)
+}
 
 // n is the count of one metric and dimension; sum is its Sum.
 func (a *agg) n(metric, dim string) int64   { return a.counts[metric][dim][0] }
