@@ -14,6 +14,7 @@
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createTLSServer } from 'node:https';
 import { pathToFileURL } from 'node:url';
 
 export const SLOW_ANSWER =
@@ -66,12 +67,13 @@ function readBody(req) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Starts the fake on 127.0.0.1:port (0 = any free port).
- * Returns { port, url, counts: Map<text, n>, rejected: number, close() }.
+ * Starts the fake on 127.0.0.1:port (0 = any free port), over https when tls ({key, cert})
+ * is given (console sites accept https webhooks only).
+ * Returns { port, url, counts: Map<text, n>, rejected: number, setSecret(s), close() }.
  */
-export async function startFakeN8n({ port = 0, secret = '' } = {}) {
+export async function startFakeN8n({ port = 0, secret = '', tls = null } = {}) {
   const state = { counts: new Map(), rejected: 0 };
-  const server = createServer(async (req, res) => {
+  const handler = async (req, res) => {
     if (req.method !== 'POST' || !req.url.startsWith('/webhook/')) {
       res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"code":404,"message":"not registered"}');
       return;
@@ -116,17 +118,22 @@ export async function startFakeN8n({ port = 0, secret = '' } = {}) {
     }
     write({ type: 'end', metadata: metadata() });
     res.end();
-  });
+  };
+  const server = tls ? createTLSServer(tls, handler) : createServer(handler);
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   const actual = server.address().port;
   return {
     port: actual,
-    url: `http://127.0.0.1:${actual}/webhook/e2e/chat`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${actual}/webhook/e2e/chat`,
     counts: state.counts,
     get rejected() {
       return state.rejected;
     },
     count: (text) => state.counts.get(text) ?? 0,
+    /** From now on only tokens signed with s pass (a console site's secret is known after it is made). */
+    setSecret: (s) => {
+      secret = s;
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();

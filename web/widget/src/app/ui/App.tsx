@@ -2,9 +2,8 @@
 // and a polite live region that announces each finished answer once (not every token).
 
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useSyncExternalStore } from 'react';
-import type { ChatController } from '../controller';
 import type { MarkdownOptions } from '../markdown';
-import type { ChatMessage, ChatState } from '../state';
+import type { ChatMessage, ChatState, Store } from '../state';
 import { Composer } from './Composer';
 import { CloseIcon, NewChatIcon } from './icons';
 import { Message } from './Message';
@@ -47,7 +46,17 @@ function useStickToBottom(messages: ChatMessage[]) {
   return { ref, onScroll, toBottom };
 }
 
-export function App({ controller }: { controller: ChatController }) {
+/** What the dialog needs from its controller: the chat's (ChatController) or the console preview's. */
+export interface ChatControls {
+  readonly store: Store<ChatState>;
+  send(text: string): void;
+  retry(clientMessageId: string): void;
+  retryAnswer(key: string): void;
+  newConversation(): Promise<void> | void;
+  requestClose(): void;
+}
+
+export function App({ controller }: { controller: ChatControls }) {
   const s = useSyncExternalStore(controller.store.subscribe, controller.store.get);
   const { t, config } = s;
   const dialog = useRef<HTMLDivElement>(null);
