@@ -1,20 +1,34 @@
 package adminapi
 
 import (
+	"bytes"
+	"html"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/chatproxy/chatproxy/internal/apierr"
 )
 
 // Paths of the console app inside Deps.Web (internal/webui's dist).
 const (
-	webIndex  = "admin/index.html"
-	webAssets = "admin/assets/"
+	webIndex   = "admin/index.html"
+	webAssets  = "admin/assets/"
+	webPreview = "admin/preview.html" // served at /admin/preview
 )
+
+// previewCSP is the widget preview page's policy (the site editor frames it): like the app's,
+// but framable by the console's own pages only, no network at all (the draft arrives by
+// postMessage), and https images for the avatar a draft may name.
+const previewCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; font-src 'self'; " +
+	"connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+// publicURLMeta is the placeholder in the app's index.html that web fills with chatproxy's
+// public origin, which the Install page writes into the embed snippet.
+const publicURLMeta = `<meta name="chatproxy-public-url" content="" />`
 
 // apiCSP is for JSON answers: nothing may load, nothing may frame.
 const apiCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -75,6 +89,13 @@ func (s *Server) web(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	name := path.Clean("/admin/" + r.PathValue("path"))[1:]
+	if name == "admin/preview" {
+		w.Header().Set("Content-Security-Policy", previewCSP)
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+		w.Header().Set("Cache-Control", "no-cache")
+		http.ServeFileFS(w, r, s.Web, webPreview)
+		return nil
+	}
 	if strings.HasPrefix(name, webAssets) {
 		if st, err := fs.Stat(s.Web, name); err != nil || st.IsDir() {
 			return apierr.NotFound()
@@ -84,6 +105,33 @@ func (s *Server) web(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeFileFS(w, r, s.Web, webIndex)
+	page, err := fs.ReadFile(s.Web, webIndex)
+	if err != nil {
+		return err
+	}
+	meta := `<meta name="chatproxy-public-url" content="` + html.EscapeString(s.publicOrigin(r)) + `" />`
+	page = bytes.Replace(page, []byte(publicURLMeta), []byte(meta), 1)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	http.ServeContent(w, r, "index.html", time.Time{}, bytes.NewReader(page))
 	return nil
+}
+
+// publicOrigin is where shops load embed.js from: CHATPROXY_PUBLIC_URL, else this request's
+// own origin when the console shares the public listener; "" when unknown (the Install page
+// then asks the operator).
+func (s *Server) publicOrigin(r *http.Request) string {
+	if u, err := url.Parse(s.Config.PublicURL); err == nil && u.Host != "" && (u.Scheme == "http" || u.Scheme == "https") {
+		return u.Scheme + "://" + u.Host
+	}
+	if !s.Config.AdminOnPublicListener() || r.Host == "" {
+		return ""
+	}
+	if origin := s.Config.AdminOrigin(); origin != "" {
+		return origin
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -86,3 +86,56 @@ func TestServesBuiltConsole(t *testing.T) {
 		}
 	}
 }
+
+func TestPreviewPageIsFramableByTheConsoleOnly(t *testing.T) {
+	web := fstest.MapFS{
+		"admin/index.html":   {Data: []byte(`<!doctype html><meta name="chatproxy-public-url" content="" /><script type="module" src="/admin/assets/app-1.js"></script>`)},
+		"admin/preview.html": {Data: []byte(`<!doctype html><script type="module" src="/admin/assets/preview-1.js"></script>`)},
+	}
+	srv := adminapi.New(adminapi.Deps{Config: config.Default(), Web: web, WebBuilt: true})
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/preview", nil))
+	csp := rec.Header().Get("Content-Security-Policy")
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "preview-1.js") {
+		t.Fatalf("preview: %d %s", rec.Code, rec.Body)
+	}
+	if !strings.Contains(csp, "frame-ancestors 'self'") || strings.Contains(csp, "frame-ancestors 'none'") ||
+		!strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "connect-src 'none'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("preview CSP %q", csp)
+	}
+	if got := rec.Header().Get("X-Frame-Options"); got != "SAMEORIGIN" {
+		t.Errorf("preview X-Frame-Options %q", got)
+	}
+	// Every other page stays unframable.
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest("GET", "/admin/preview/x", nil))
+	checkStrictCSP(t, "/admin/preview/x", rec.Header())
+}
+
+func TestIndexNamesThePublicOrigin(t *testing.T) {
+	web := fstest.MapFS{"admin/index.html": {Data: []byte(`<head><meta name="chatproxy-public-url" content="" /></head>`)}}
+	page := func(cfg config.Config, host string) string {
+		srv := adminapi.New(adminapi.Deps{Config: cfg, Web: web, WebBuilt: true})
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/admin/sites", nil)
+		req.Host = host
+		srv.ServeHTTP(rec, req)
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Fatalf("index: %d %v", rec.Code, rec.Header())
+		}
+		return rec.Body.String()
+	}
+	cfg := config.Default()
+	cfg.PublicURL = "https://chat.example.com/base"
+	if got := page(cfg, "127.0.0.1:8081"); !strings.Contains(got, `content="https://chat.example.com"`) {
+		t.Errorf("with CHATPROXY_PUBLIC_URL: %s", got)
+	}
+	if got := page(config.Default(), "127.0.0.1:8081"); !strings.Contains(got, `content=""`) {
+		t.Errorf("own listener, no public URL: the origin is unknown, got %s", got)
+	}
+	pub := config.Default()
+	pub.AdminAddr = config.AdminOnPublic
+	if got := page(pub, `shop.example"><script>`); strings.Contains(got, "<script>") || !strings.Contains(got, `content="http://shop.example&#34;&gt;&lt;script&gt;"`) {
+		t.Errorf("on the public listener the request's origin is used, escaped: %s", got)
+	}
+}

@@ -20,6 +20,9 @@ const (
 	WidgetIndex = "widget/index.html" // GET /widget/
 	DemoIndex   = "demo/index.html"   // GET /
 	AdminIndex  = "admin/index.html"  // GET /admin/… (the operator console, web/admin)
+	// AdminPreview is the site editor's live preview (GET /admin/preview): the widget's dialog,
+	// built by web/admin from web/widget's sources.
+	AdminPreview = "admin/preview.html"
 )
 
 // FS returns the build output rooted at dist: embed.js, widget/…, demo/….

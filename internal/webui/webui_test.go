@@ -13,6 +13,13 @@ func TestFSIsRootedAtDist(t *testing.T) {
 	}
 }
 
+func TestAdminBuiltMatchesAdminIndex(t *testing.T) {
+	_, err := os.Stat("dist/admin/index.html")
+	if got, want := AdminBuilt(), err == nil; got != want {
+		t.Fatalf("AdminBuilt() = %v, but dist/admin/index.html present = %v", got, want)
+	}
+}
+
 func TestBuiltMatchesWidgetIndex(t *testing.T) {
 	_, err := os.Stat("dist/widget/index.html")
 	want := err == nil
@@ -28,7 +35,10 @@ func TestBuiltPagesHaveNoInlineCode(t *testing.T) {
 	if !Built() {
 		t.Fatal("no widget build in dist/: run `make build` (or `npm run build` in web/widget) first")
 	}
-	for _, page := range []string{WidgetIndex, DemoIndex} {
+	if !AdminBuilt() {
+		t.Fatal("no console build in dist/admin: run `make build` (or `npm run build` in web/admin) first")
+	}
+	for _, page := range []string{WidgetIndex, DemoIndex, AdminIndex, AdminPreview} {
 		b, err := fs.ReadFile(FS(), page)
 		if err != nil {
 			t.Fatalf("%s: %v", page, err)
