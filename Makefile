@@ -83,6 +83,7 @@ test-widget: $(ADMIN)/node_modules/.package-lock.json
 
 test-e2e: build
 	cd $(WIDGET) && CHATPROXY_BIN=$(CURDIR)/bin/chatproxy npm run e2e
+	cd $(ADMIN) && CHATPROXY_BIN=$(CURDIR)/bin/chatproxy npm run e2e
 
 ## deploy-test: the deploy/ module's tests: image (own dockerd; root), Compose, nginx, Helm,
 ## kustomize, Terraform, workflows, alerts. Tools: deploy/tools/install.sh and .ci/run.

@@ -48,6 +48,7 @@ describe('preview protocol', () => {
     expect(c.store.get().phase).toBe('loading');
     c.update({ id: 'shop', widget: { title: 'Ask us', language: 'ru' } });
     expect(c.store.get().phase).toBe('ready');
+    expect(c.store.get().open).toBe(false); // the dialog would otherwise take the console's focus
     expect(c.store.get().config?.title).toBe('Ask us');
     expect(c.store.get().lang).toBe('ru');
     c.send('  hi  ');

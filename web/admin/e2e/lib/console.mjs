@@ -43,8 +43,12 @@ export function watch(page) {
 
 /** The page's width fits the viewport (nothing makes the phone layout scroll sideways). */
 export async function assertNoSideScroll(page, what) {
-  const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-  assert.ok(scroll <= inner + 1, `${what}: page is ${scroll}px wide in a ${inner}px viewport`);
+  const width = page.viewportSize().width; // not innerWidth: a phone widens its layout viewport to fit wide content
+  const [scroll, wide] = await page.evaluate((w) => [
+    document.documentElement.scrollWidth,
+    [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > w + 1).slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
+  ], width);
+  assert.ok(scroll <= width + 1, `${what}: page is ${scroll}px wide on a ${width}px screen (${wide.join(', ')})`);
 }
 
 export async function heading(page, text) {

@@ -18,7 +18,8 @@ export class PreviewController implements ChatControls {
   constructor(private readonly browserLanguages: readonly string[]) {
     this.store = new Store<ChatState>({
       phase: 'loading', config: null, lang: 'en', t: makeTranslator('en'), messages: [], connection: 'connected',
-      persistence: 'local', rateWait: 0, notice: '', announce: '', open: true, mobile: false,
+      // open: false, so the dialog never takes the focus from the console page around it.
+      persistence: 'local', rateWait: 0, notice: '', announce: '', open: false, mobile: false,
     });
   }
 
