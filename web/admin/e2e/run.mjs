@@ -1,9 +1,9 @@
 // The console end to end in Debian's Chromium (playwright-core) against the real binary:
 // first-run setup, a site whose webhook is the fake n8n, its snippet and CSP lines copied
 // into a shop page, a chat on that shop, the conversation found in the console with its
-// transcript, then every other page; axe-core on each page, screenshots of each (committed
-// in e2e/screenshots), markup in a site name and in messages shown as text, phone layout,
-// keyboard-only sign-in. Usage: npm run e2e. Env: CHATPROXY_BIN, CHROMIUM_PATH.
+// transcript (once the conversations API is on main), then every other page; axe-core on each page, screenshots of each (committed in
+// e2e/screenshots, refreshed by `npm run e2e:screenshots`), markup in a site name and in
+// messages shown as text, phone layout, keyboard-only sign-in. Usage: npm run e2e. Env: CHATPROXY_BIN, CHROMIUM_PATH.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { CHROMIUM, withBrowser } from '../../widget/e2e/lib/browser.mjs';

@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '../screenshots');
+// Screenshots hold ports, times and one-time secrets, so each run's differ: a run writes them
+// to e2e/tmp/screenshots (ignored), and `npm run e2e:screenshots` refreshes the committed set.
+export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), process.env.UPDATE_SCREENSHOTS ? '../screenshots' : '../tmp/screenshots');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Serious and critical axe-core violations in a frame (evaluate is not subject to the page CSP). */
