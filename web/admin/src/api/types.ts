@@ -141,12 +141,17 @@ export interface TranscriptMessage {
 }
 
 /** GET /conversations/{session_id}: the conversation's facts and every message. */
-export interface Transcript extends Partial<Omit<Conversation, 'messages'>> {
-  session_id: string;
+export interface Transcript {
+  conversation: Conversation & { user_agent?: string };
   messages: TranscriptMessage[];
 }
 
 export interface List<T> {
   items: T[];
   next_cursor?: string | null;
+}
+
+/** A conversations page searched by text or page URL says how much it read. */
+export interface ConversationList extends List<Conversation> {
+  scan?: { conversations: number; messages: number; stopped: boolean };
 }

@@ -3,7 +3,7 @@
 
 import { useEffect, useState, type FormEvent } from 'react';
 import { API, get, queryString } from '../api/client';
-import type { Conversation, List, Site } from '../api/types';
+import type { Conversation, ConversationList, List, Site } from '../api/types';
 import { Link, navigate, useLocation } from '../router';
 import { can, useSession } from '../session';
 import { Empty, ErrorNote, Loading, PageHeader, Time, useAsync } from '../ui/kit';
@@ -11,8 +11,9 @@ import { Empty, ErrorNote, Loading, PageHeader, Time, useAsync } from '../ui/kit
 export const FILTERS = ['site', 'from', 'to', 'status', 'returning', 'country', 'page', 'q'] as const;
 type Filter = Record<(typeof FILTERS)[number], string>;
 
+// The status of a conversation's last answer.
 const STATUSES: Array<[string, string]> = [
-  ['', 'Any'], ['complete', 'Answered'], ['partial', 'Partly answered'], ['error', 'Failed'], ['interrupted', 'Interrupted'],
+  ['', 'Any'], ['complete', 'Answered'], ['partial', 'Partly answered'], ['failed', 'Failed'], ['pending', 'Waiting for an answer'],
 ];
 
 /** Date inputs give "YYYY-MM-DD"; the API wants RFC 3339 times (to = the end of that day). */
@@ -31,13 +32,17 @@ export function ConversationsPage() {
   const key = JSON.stringify(current);
   useEffect(() => setForm(current), [key]); // eslint-disable-line react-hooks/exhaustive-deps
   const sites = useAsync((signal) => get<List<Site>>('/sites', undefined, signal), []);
-  const [extra, setExtra] = useState<{ items: Conversation[]; cursor: string | null | undefined; error?: unknown }>({ items: [], cursor: undefined });
+  const [extra, setExtra] = useState<{ items: Conversation[]; cursor: string | null | undefined; scan?: ConversationList['scan']; error?: unknown }>({
+    items: [],
+    cursor: undefined,
+  });
   const first = useAsync(
-    (signal) => get<List<Conversation>>('/conversations', { ...apiQuery(current), limit: 50 }, signal),
+    (signal) => get<ConversationList>('/conversations', { ...apiQuery(current), limit: 50 }, signal),
     [key],
   );
+  const scan = extra.scan ?? first.data?.scan;
   useEffect(() => setExtra({ items: [], cursor: undefined }), [key]);
-  const cursor = extra.cursor === undefined ? first.data?.next_cursor : extra.cursor;
+  const cursor = extra.cursor === undefined ? first.data?.next_cursor || null : extra.cursor;
   const items = [...(first.data?.items ?? []), ...extra.items];
 
   const apply = (e: FormEvent) => {
@@ -46,8 +51,8 @@ export function ConversationsPage() {
   };
   const more = async () => {
     try {
-      const page = await get<List<Conversation>>('/conversations', { ...apiQuery(current), limit: 50, cursor });
-      setExtra((x) => ({ items: [...x.items, ...page.items], cursor: page.next_cursor ?? null }));
+      const page = await get<ConversationList>('/conversations', { ...apiQuery(current), limit: 50, cursor });
+      setExtra((x) => ({ items: [...x.items, ...page.items], cursor: page.next_cursor || null, scan: page.scan }));
     } catch (error) {
       setExtra((x) => ({ ...x, error }));
     }
@@ -109,7 +114,7 @@ export function ConversationsPage() {
         </label>
         <label>
           Country
-          <input value={form.country} onChange={set('country')} placeholder="DE" maxLength={2} size={3} />
+          <input value={form.country} onChange={(e) => setForm((f) => ({ ...f, country: e.target.value.toUpperCase() }))} placeholder="DE" maxLength={2} size={3} />
         </label>
         <label>
           Page contains
@@ -169,6 +174,11 @@ export function ConversationsPage() {
         )
       )}
       <ErrorNote error={extra.error} />
+      {scan?.stopped && (
+        <p className="notice" role="status">
+          The search read {scan.conversations} conversations ({scan.messages} messages) and stopped there. Load more to search on.
+        </p>
+      )}
       {cursor && (
         <button type="button" className="button secondary" onClick={() => void more()}>
           Load more

@@ -42,8 +42,8 @@ export function TranscriptPage({ id }: { id: string }) {
       </>
     );
   if (!t.data) return <Loading label="Loading the conversation…" />;
-  const c = t.data;
-  const messages = Array.isArray(c.messages) ? c.messages : [];
+  const c = t.data.conversation;
+  const messages = t.data.messages;
   return (
     <>
       <PageHeader title="Conversation">
@@ -69,6 +69,18 @@ export function TranscriptPage({ id }: { id: string }) {
         <dd>
           <span className="mono">{c.visitor_id}</span> {c.returning ? '(returning)' : ''}
         </dd>
+        {c.page_url && (
+          <>
+            <dt>First page</dt>
+            <dd className="break">{c.page_url}</dd>
+          </>
+        )}
+        {c.user_agent && (
+          <>
+            <dt>Browser</dt>
+            <dd className="break">{c.user_agent}</dd>
+          </>
+        )}
         {c.country && (
           <>
             <dt>Country</dt>
@@ -81,7 +93,7 @@ export function TranscriptPage({ id }: { id: string }) {
           <li key={m.id ?? i} className={`turn ${m.role}`}>
             <div className="turn-head">
               <strong>{m.role === 'user' ? 'Visitor' : 'Agent'}</strong> <Time at={m.created_at} />
-              {m.status && m.status !== 'complete' && m.status !== 'sent' && <span className={`badge status-${m.status}`}>{m.status}</span>}
+              {m.role === 'assistant' && m.status && m.status !== 'complete' && <span className={`badge status-${m.status}`}>{m.status}</span>}
               {m.error_code && <span className="badge status-error">{m.error_code}</span>}
             </div>
             <TranscriptBody m={m} />
