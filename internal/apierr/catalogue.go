@@ -61,10 +61,12 @@ var (
 	codeInvalidEventTime       = declare(http.StatusBadRequest, "invalid_event_time")
 	codeNoEvents               = declare(http.StatusBadRequest, "no_events")
 	codeBlockedContent         = declare(http.StatusBadRequest, "blocked_content")
+	codeInvalidSessionID       = declare(http.StatusBadRequest, "invalid_session_id")
 	codeUnauthorized           = declare(http.StatusUnauthorized, "unauthorized")
 	codeSessionExpired         = declare(http.StatusUnauthorized, "session_expired")
 	codeOriginNotAllowed       = declare(http.StatusForbidden, "origin_not_allowed")
 	codeSiteMismatch           = declare(http.StatusForbidden, "site_mismatch")
+	codeSessionOriginMismatch  = declare(http.StatusForbidden, "session_origin_mismatch")
 	codeForbidden              = declare(http.StatusForbidden, "forbidden")
 	codeNotFound               = declare(http.StatusNotFound, "not_found")
 	codeSiteNotFound           = declare(http.StatusNotFound, "site_not_found")
@@ -155,6 +157,14 @@ func OriginNotAllowed() *Error {
 
 // SiteMismatch: a session of one site used from another site's origin.
 func SiteMismatch() *Error { return codeSiteMismatch.with("This session belongs to another site.") }
+
+// SessionOriginMismatch: an @n8n/chat session id used from another origin than its first.
+func SessionOriginMismatch() *Error {
+	return codeSessionOriginMismatch.with("This chat session was started on another web site.")
+}
+
+// InvalidSessionID: an @n8n/chat sessionId that is not a UUID.
+func InvalidSessionID() *Error { return codeInvalidSessionID.with("sessionId must be a UUID.") }
 
 // Forbidden: the caller may not act on this resource; message says which.
 func Forbidden(message string) *Error { return codeForbidden.with(message) }

@@ -31,6 +31,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/httpapi"
 	"github.com/chatproxy/chatproxy/internal/keys"
 	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/n8nchat"
 	"github.com/chatproxy/chatproxy/internal/privacy"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
 	"github.com/chatproxy/chatproxy/internal/retention"
@@ -231,6 +232,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 		Config: c, Sites: a.Sites, Store: a.Store, Chat: a.Chat, Metrics: a.Metrics, Log: log, Tracer: tracer,
 		Sessions: sessions, Privacy: a.Privacy, Audit: audit.New(a.Store),
 		Events:   events,
+		N8N:      n8nchat.New(n8nchat.Options{Store: a.Store, Sessions: sessions, HashKey: hashKey}),
 		Guard:    guard.New(limiter, a.Metrics, events),
 		IPs:      clientip.NewResolver(c.TrustedProxies),
 		JWKS:     a.jwks,

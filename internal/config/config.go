@@ -198,9 +198,11 @@ const (
 	DefaultEventsPerMinute  = 120
 	MaxBodyBytes            = 16 << 10
 	MaxPageURLLength        = 2048
-	DemoSiteID              = "demo"
-	DefaultSiteID           = "default"
-	DemoWebhookURL          = "http://" + DemoAgentHost + "/webhook/demo/chat"
+	// N8NHistoryLimit bounds the messages a loadPreviousSession of @n8n/chat answers (the newest).
+	N8NHistoryLimit = 200
+	DemoSiteID      = "demo"
+	DefaultSiteID   = "default"
+	DemoWebhookURL  = "http://" + DemoAgentHost + "/webhook/demo/chat"
 	// DemoAgentHost never resolves (.invalid is reserved): only the in-process demo transport answers it.
 	DemoAgentHost = "demo-agent.invalid"
 )

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/chatproxy/chatproxy/internal/apierr"
 	"github.com/chatproxy/chatproxy/internal/store"
@@ -18,6 +19,9 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
+	// Message repeats the error's message on the @n8n/chat routes: the widget shows a reply's
+	// output, text or message field, and ignores the status.
+	Message string `json:"message,omitempty"`
 }
 
 type errorDetail struct {
@@ -41,7 +45,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "internal error", "error_id", id, "route", routeOf(r), "request_id", requestID(r), "err", err)
 		s.metrics.Errors.WithLabelValues("internal").Inc()
 		in := apierr.Internal()
-		writeJSON(w, in.Status, errorBody{errorDetail{Code: in.Code, Message: in.Message, ID: id}})
+		writeJSON(w, in.Status, errorBody{Error: errorDetail{Code: in.Code, Message: in.Message, ID: id}})
 		return
 	}
 	noteErrorCode(r, ae.Code)
@@ -57,7 +61,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.Status >= 500 || ae.Status == http.StatusTooManyRequests {
 		s.metrics.Errors.WithLabelValues(ae.Code).Inc()
 	}
-	writeJSON(w, ae.Status, errorBody{errorDetail{Code: ae.Code, Message: ae.Message}})
+	body := errorBody{Error: errorDetail{Code: ae.Code, Message: ae.Message}}
+	if strings.HasPrefix(r.URL.Path, n8nPrefix) {
+		body.Message = ae.Message
+	}
+	writeJSON(w, ae.Status, body)
 }
 
 // classify maps failures that are not *apierr.Error yet but have a client-visible meaning: the

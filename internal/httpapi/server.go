@@ -21,6 +21,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/n8nchat"
 	"github.com/chatproxy/chatproxy/internal/origin"
 	"github.com/chatproxy/chatproxy/internal/privacy"
 	"github.com/chatproxy/chatproxy/internal/session"
@@ -36,6 +37,10 @@ type Guard interface {
 	Message(ctx context.Context, s *site.Site, sess store.Session, ip netip.Addr, text, clientID, honeypot string) (release func(), err error)
 	Stream(ctx context.Context, s *site.Site, sess store.Session, ip netip.Addr) (release func(), err error)
 	Events(ctx context.Context, s *site.Site, ip netip.Addr) error
+	// PageView limits the @n8n/chat widget's history loads per IP and notes when its id (key)
+	// was first seen; FirstSeen reports that time (now when never).
+	PageView(ctx context.Context, s *site.Site, ip netip.Addr, key string) error
+	FirstSeen(ctx context.Context, key string) (time.Time, error)
 }
 
 // Pinger reports the health of an optional dependency (Redis).
@@ -49,6 +54,7 @@ type Deps struct {
 	Sites    *site.Registry
 	Sessions *session.Service
 	Chat     *chat.Service
+	N8N      *n8nchat.Service // the official @n8n/chat widget's sessions
 	Store    store.Store
 	Privacy  *privacy.Service // visitors' export and erasure
 	Audit    *audit.Log       // nil: visitors' erasures are not audited
@@ -115,6 +121,8 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/me/consent", s.meConsent)
 	s.handle("GET /api/v1/sites/{site_id}/config", s.siteConfig)
 	s.handle("POST /api/v1/events", s.events)
+	s.handle("POST "+n8nPrefix+"{site_id}", s.n8nChat)
+	s.handle("OPTIONS "+n8nPrefix+"{site_id}", s.n8nPreflight)
 	s.handle("OPTIONS /api/", s.preflight)
 	s.handle("GET /health", s.health)
 	s.handle("GET /health/live", s.live)

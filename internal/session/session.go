@@ -135,22 +135,48 @@ func (s *Service) Authenticate(ctx context.Context, token, kind string) (store.S
 		}
 		s.cache.putVerified(token, kind, claims, now)
 	}
-	sess, ok := s.cache.get(claims.SessionID, now)
+	sess, err := s.live(ctx, claims.SessionID, now)
+	if errors.Is(err, errUnknownSession) {
+		return store.Session{}, apierr.Unauthorized()
+	}
+	if err != nil {
+		return store.Session{}, err
+	}
+	if sess.SiteID != claims.SiteID {
+		return store.Session{}, apierr.Unauthorized()
+	}
+	return sess, nil
+}
+
+// Resume returns the live session with this id for a caller that holds no token: the
+// official @n8n/chat widget, whose own session id is bound to it (package n8nchat). An unknown
+// id is ErrNotFound; an idle or expired session is apierr session_expired.
+func (s *Service) Resume(ctx context.Context, id string) (store.Session, error) {
+	sess, err := s.live(ctx, id, time.Now())
+	if errors.Is(err, errUnknownSession) {
+		return store.Session{}, store.ErrNotFound
+	}
+	return sess, err
+}
+
+// errUnknownSession: a token or binding names a session the store does not hold.
+var errUnknownSession = errors.New("session: unknown session")
+
+// live reads the session (cached), checks its idle and absolute expiry and touches it.
+func (s *Service) live(ctx context.Context, id string, now time.Time) (store.Session, error) {
+	sess, ok := s.cache.get(id, now)
 	if !ok {
 		start := time.Now()
 		var err error
-		sess, err = s.o.Store.GetSession(ctx, claims.SessionID)
+		sess, err = s.o.Store.GetSession(ctx, id)
 		s.o.Metrics.ObserveDB("get_session", start)
 		if errors.Is(err, store.ErrNotFound) {
-			return store.Session{}, apierr.Unauthorized()
+			return store.Session{}, errUnknownSession
 		}
 		if err != nil {
 			return store.Session{}, err
 		}
 		s.cache.put(sess, false)
-	}
-	if sess.SiteID != claims.SiteID {
-		return store.Session{}, apierr.Unauthorized()
 	}
 	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeen) > s.o.Idle {
 		return store.Session{}, apierr.SessionExpired()

@@ -119,6 +119,7 @@ type Store interface {
 	SiteRecords // sites managed at runtime, versions and change signals (siterecords.go)
 	Privacy     // visitors' own data, retention purges and leases (privacy.go)
 	Analytics   // analytics events and their rollups (analytics.go)
+	N8NBindings // @n8n/chat widget session ids bound to sessions (n8nbindings.go)
 
 	// Migrate applies pending migrations (idempotent, safe to call from several replicas at once).
 	Migrate(ctx context.Context) error

@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"Audit", runAudit},
 		{"SiteRecords", runSiteRecords},
 		{"Privacy", runPrivacy},
+		{"N8NBindings", runN8NBindings},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.tests(t, open) })

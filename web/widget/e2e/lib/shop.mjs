@@ -2,7 +2,10 @@
 // embed the widget under a strict CSP — no 'unsafe-inline' anywhere and Trusted Types
 // enforced — the same policy the README recommends to shops. If the loader injected inline
 // styles or scripts, or used innerHTML, the browser would block it and the tests would fail.
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { N8N_CHAT_START, n8nChatDist, n8nChatPage } from './n8nchat.mjs';
 
 function page({ title, proxyOrigin, siteId = 'shop', embedAttrs = '', twice = false }) {
   const tag = `<script src="${proxyOrigin}/embed.js" data-site-id="${siteId}"${embedAttrs} async></script>`;
@@ -57,6 +60,39 @@ function pagesFor(proxyOrigin) {
   };
 }
 
+// The page with n8n's own widget: its Vue bundle sets inline styles, so style-src allows them;
+// scripts still come from the shop alone, and the widget may only connect to chatproxy.
+function n8nChatCSP(proxyOrigin) {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    `connect-src ${proxyOrigin}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+/** Serves /n8nchat (?stream=1) and the @n8n/chat files; false when the path is not one of them. */
+function serveN8nChat(path, url, res, proxyOrigin) {
+  // The bundle imports its sibling chunks (*.mjs) from its own directory.
+  const name = /^\/n8n-chat\/([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.(m?js|css))$/.exec(path);
+  const types = { js: 'text/javascript', mjs: 'text/javascript', css: 'text/css' };
+  if (path === '/n8nchat') {
+    const html = n8nChatPage({ webhookUrl: `${proxyOrigin}/api/v1/n8n/shop`, stream: url.searchParams.get('stream') === '1' });
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': n8nChatCSP(proxyOrigin), 'Cache-Control': 'no-store' });
+    res.end(html);
+  } else if (path === '/n8n-chat-start.js') {
+    res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(N8N_CHAT_START);
+  } else if (name && existsSync(join(n8nChatDist(), name[1]))) {
+    res.writeHead(200, { 'Content-Type': types[name[2]] }).end(readFileSync(join(n8nChatDist(), name[1])));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 /** Pages load embed.js from proxyOrigin, or from relayOrigin when the URL has ?relay=1. */
 export async function startShop({ port, proxyOrigin, relayOrigin }) {
   const direct = { csp: shopCSP(proxyOrigin), pages: pagesFor(proxyOrigin) };
@@ -69,6 +105,7 @@ export async function startShop({ port, proxyOrigin, relayOrigin }) {
       res.writeHead(200, { 'Content-Type': 'text/css' }).end(CSS);
       return;
     }
+    if (serveN8nChat(path, url, res, proxyOrigin)) return;
     const body = pages[path];
     if (!body) {
       res.writeHead(404).end();
