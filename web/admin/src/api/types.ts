@@ -100,6 +100,12 @@ export interface Site {
   limits?: Record<string, number>;
   abuse?: { min_first_message_delay_ms?: number; repeat_threshold?: number; repeat_window?: string; blocklist?: string[] };
   widget?: SiteWidget;
+  consent?: 'none' | 'notice' | 'opt_in';
+  identify?: 'none' | 'fingerprint';
+  privacy_policy_url?: string;
+  retention?: { messages?: number; events?: number; uploads?: number };
+  legal_hold?: boolean;
+  analytics?: { attribution_window?: string; events_per_minute?: number };
   managed_by?: 'file' | 'console';
   version?: number;
   disabled?: boolean;

@@ -97,14 +97,11 @@ export function TranscriptPage({ id }: { id: string }) {
               {m.error_code && <span className="badge status-error">{m.error_code}</span>}
             </div>
             <TranscriptBody m={m} />
-            <div className="turn-meta muted">
-              {m.role === 'assistant' && (
-                <span>
-                  first token {ms(m.first_token_ms)} · total {ms(m.total_ms)}
-                </span>
-              )}
-              {m.page_url && <span className="break"> · {m.page_url}</span>}
-            </div>
+            <p className="turn-meta muted">
+              {[m.role === 'assistant' ? `first token ${ms(m.first_token_ms)} · total ${ms(m.total_ms)}` : '', m.page_url ?? '']
+                .filter((x) => x !== '')
+                .join(' · ')}
+            </p>
           </li>
         ))}
       </ol>

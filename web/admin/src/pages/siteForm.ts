@@ -58,6 +58,21 @@ export const sections: Section[] = [
     ],
   },
   {
+    title: 'Privacy',
+    collapsed: true,
+    fields: [
+      { path: 'consent', label: 'Consent', kind: 'select', options: [['', 'Default (notice)'], ['none', 'None: the shop covers the chat in its policy'], ['notice', 'Notice with the policy link'], ['opt_in', 'Opt-in: nothing is stored before the visitor accepts']] },
+      { path: 'privacy_policy_url', label: 'Privacy policy URL', kind: 'url' },
+      { path: 'identify', label: 'Recognise returning visitors', kind: 'select', options: [['', 'Default (visitor id only)'], ['none', 'Visitor id only'], ['fingerprint', 'Also a keyed hash of coarse browser signals']] },
+      { path: 'retention.messages', label: 'Keep messages (days)', kind: 'number', hint: '-1 = for ever; empty = the default (365)' },
+      { path: 'retention.events', label: 'Keep analytics events (days)', kind: 'number', hint: '-1 = for ever; empty = the default (90)' },
+      { path: 'retention.uploads', label: 'Keep uploads (days)', kind: 'number', hint: '-1 = for ever; empty = the default (30)' },
+      { path: 'legal_hold', label: 'Legal hold: purge nothing', kind: 'check' },
+      { path: 'analytics.attribution_window', label: 'Purchase attribution window', kind: 'text' },
+      { path: 'analytics.events_per_minute', label: 'Analytics events per IP per minute', kind: 'number', hint: LIMIT },
+    ],
+  },
+  {
     title: 'Limits',
     collapsed: true,
     fields: [
