@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { CHROMIUM } from './lib/browser.mjs';
 import { startEnv } from './lib/env.mjs';
+import { tests as analytics } from './scenarios/analytics.mjs';
 import { SCREENSHOTS, tests as chat } from './scenarios/chat.mjs';
 import { tests as n8nchat } from './scenarios/n8nchat.mjs';
 import { tests as resilience } from './scenarios/resilience.mjs';
@@ -31,7 +32,7 @@ async function main() {
   }
   mkdirSync(SCREENSHOTS, { recursive: true });
   const filter = process.argv[2] ?? '';
-  const all = [...chat, ...n8nchat, ...seed, ...resilience, ...storage, ...security, ...ui].filter((t) => t.name.includes(filter));
+  const all = [...chat, ...n8nchat, ...seed, ...resilience, ...storage, ...security, ...ui, ...analytics].filter((t) => t.name.includes(filter));
   const env = await startEnv();
   let passed = 0;
   let failed = 0;

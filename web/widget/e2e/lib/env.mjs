@@ -1,7 +1,7 @@
 // The e2e world: the fake n8n, a static "shop" site on 127.0.0.1 (a different site from the
 // proxy on localhost), and the real chatproxy binary configured for both.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -63,7 +63,29 @@ function sitesYaml({ shopOrigin, proxyOrigin, relayOrigin, webhook, secret }) {
     abuse: {min_first_message_delay_ms: ${SLOW_SITE_DELAY_MS}}
     limits: {session_per_minute: 1000, ip_per_minute: 10000, sessions_per_ip_per_hour: 10000, concurrent_streams_per_ip: 100}
     widget: {title: "E2E Slow Shop", welcome: "Hi! Ask me anything.", suggestions: ["Shipping?", "Returns?"]}
+  - id: stats
+    name: E2E shop whose analytics are checked
+    allowed_origins: ["${shopOrigin}", "${proxyOrigin}"]
+    n8n_webhook_url: "${webhook}"
+    signing: {algorithm: HS256, secret: "${secret}"}
+    abuse: {min_first_message_delay_ms: -1}
+    widget: {title: "E2E Stats Shop", welcome: "Hi! Ask me anything."}
 `;
+}
+
+/** Makes a console owner with the CLI and returns an API token of it (analytics checks). */
+function consoleToken(bin, env) {
+  const email = 'e2e-owner@example.com';
+  const run = (args, input) => {
+    const r = spawnSync(bin, args, { env, input, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`chatproxy ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  run(['admin', 'add', '--email', email, '--role', 'owner', '--password-stdin'], 'e2e correct horse battery\n');
+  const out = run(['admin', 'token', '--email', email, '--name', 'e2e']);
+  const m = /cpa_[A-Za-z0-9_-]+/.exec(out);
+  if (!m) throw new Error(`no token in: ${out}`);
+  return m[0];
 }
 
 /** Starts everything; returns the handles and a stop() that undoes it all. */
@@ -72,7 +94,7 @@ export async function startEnv() {
   if (!existsSync(bin)) throw new Error(`no chatproxy binary at ${bin}: run \`make build\` first (or set CHATPROXY_BIN)`);
   const secret = randomBytes(32).toString('hex');
   const fake = await startFakeN8n({ secret });
-  const [proxyPort, shopPort, relayPort] = [await freePort(), await freePort(), await freePort()];
+  const [proxyPort, shopPort, relayPort, adminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const proxyOrigin = `http://localhost:${proxyPort}`;
   // The same proxy reached through a relay the resilience tests can cut (shop pages with ?relay=1).
   const relayOrigin = `http://localhost:${relayPort}`;
@@ -88,7 +110,7 @@ export async function startEnv() {
     CHATPROXY_ADDR: `127.0.0.1:${proxyPort}`,
     CHATPROXY_DATA_DIR: dataDir,
     CHATPROXY_METRICS_ADDR: '127.0.0.1:0',
-    CHATPROXY_ADMIN_ADDR: '127.0.0.1:0',
+    CHATPROXY_ADMIN_ADDR: `127.0.0.1:${adminPort}`,
     CHATPROXY_SITES_FILE: sitesFile,
   });
   const proc = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -107,7 +129,10 @@ export async function startEnv() {
     await relay.close();
     throw new Error(`${err.message}\n--- chatproxy output ---\n${log}`);
   }
+  const adminToken = consoleToken(bin, env);
   return {
+    adminOrigin: `http://127.0.0.1:${adminPort}`,
+    adminToken,
     fake,
     shop,
     relay,

@@ -57,6 +57,8 @@ function pagesFor(proxyOrigin) {
     '/checkout': page({ title: 'Checkout', proxyOrigin, embedAttrs: ' data-hide-on="/checkout"' }),
     // Site "slow" has the bot rule on: no first message sooner than SLOW_SITE_DELAY_MS.
     '/slow': page({ title: 'A shop with the bot rule on', proxyOrigin, siteId: 'slow' }),
+    // Site "stats" is used by the analytics test alone, so its numbers are exactly that test's.
+    '/stats': page({ title: 'A shop whose analytics are checked', proxyOrigin, siteId: 'stats' }),
   };
 }
 

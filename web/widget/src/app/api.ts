@@ -105,6 +105,17 @@ export class Api {
     return (await res.json()) as SessionInfo;
   }
 
+  /** Sends analytics events (feedback, suggestion clicks); never throws, never blocks the chat. */
+  events(siteId: string, events: Array<{ name: string; props?: Record<string, unknown> }>): void {
+    void fetch(this.base + '/api/v1/events', {
+      method: 'POST',
+      credentials: 'same-origin',
+      keepalive: true,
+      headers: this.headers({ 'Content-Type': 'application/json' }),
+      body: JSON.stringify({ site_id: siteId, events }),
+    }).catch(() => undefined);
+  }
+
   async history(sessionId: string, limit = 50): Promise<HistoryMessage[]> {
     const res = await this.call(`/api/v1/chat/history/${encodeURIComponent(sessionId)}?limit=${limit}`, {
       headers: this.headers(),

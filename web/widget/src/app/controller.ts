@@ -158,7 +158,9 @@ export class ChatController {
     const { win, siteId } = this.env;
     if (!this.bridge) return;
     const store = SessionStore.init(win, siteId, this.bridge, await this.restored);
-    this.session = new SessionKeeper(this.api, store, siteId, () => this.pageUrl);
+    this.session = new SessionKeeper(this.api, store, siteId, () => this.pageUrl, Date.now, (id) =>
+      this.bridge?.post({ type: 'chatproxy:visitor', id }),
+    );
     this.store.set({ persistence: store.mode });
     const rec = this.session.usable();
     if (rec) await this.loadHistory(rec.sessionId);
@@ -185,6 +187,23 @@ export class ChatController {
         await this.session?.ensure().catch((e) => this.noteFailure(e));
       } else this.noteFailure(err);
     }
+  }
+
+  /** Thumbs up or down on an answer: once, then changeable once (POST /api/v1/events). */
+  rate(key: string, rating: 'up' | 'down'): void {
+    const m = this.s.messages.find((x) => x.key === key);
+    if (!m || !m.messageId || m.ratingChanged || m.rating === rating) return;
+    const props: Record<string, unknown> = { message_id: m.messageId, rating };
+    if (m.rating) props.changed_from = m.rating;
+    this.setMessage(key, { rating, ratingChanged: !!m.rating });
+    this.store.set({ announce: this.s.t('rated') });
+    this.api.events(this.env.siteId, [{ name: 'feedback', props }]);
+  }
+
+  /** A suggestion chip: counted (by its position, not its text), then sent. */
+  suggest(index: number, text: string): void {
+    this.api.events(this.env.siteId, [{ name: 'suggestion_clicked', props: { index } }]);
+    this.send(text);
   }
 
   /** A message from the visitor (composer, suggestion chip or the host API). */
@@ -368,7 +387,7 @@ export class ChatController {
     const status = failed ? 'error' : tracker.status === 'partial' ? 'partial' : 'complete';
     const note = status === 'complete' ? '' : tracker.errorText || t(failed ? 'answerFailed' : 'interrupted');
     const content = failed && !tracker.text ? '' : tracker.text;
-    this.setMessage(key, { status, content, note, retryable: false });
+    this.setMessage(key, { status, content, note, retryable: false, messageId: tracker.messageId || undefined });
     const spoken = content || note;
     this.store.set({ announce: t('announce', { text: spoken }) });
     this.bridge?.post({ type: 'chatproxy:message', role: 'assistant', text: spoken });

@@ -7,7 +7,7 @@ import type { ChatMessage } from './state';
 export function fromHistory(m: HistoryMessage): ChatMessage {
   if (m.role === 'user') return { key: m.id, role: 'user', content: m.content, status: 'sent' };
   const status = m.status === 'failed' ? 'error' : m.status === 'partial' ? 'partial' : 'complete';
-  return { key: m.id, role: 'assistant', content: m.content, status };
+  return { key: m.id, role: 'assistant', content: m.content, status, messageId: m.id };
 }
 
 /**

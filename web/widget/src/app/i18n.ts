@@ -35,6 +35,9 @@ const en = {
   sessionError: 'The chat could not start. Please try again later.',
   loadError: 'The chat is not available right now.',
   announce: 'New answer: {text}',
+  rateUp: 'Helpful answer',
+  rateDown: 'Not helpful',
+  rated: 'Thanks for your feedback.',
 } satisfies Record<string, string>;
 
 export type TextKey = keyof typeof en;
@@ -69,6 +72,9 @@ const ru: Dictionary = {
   sessionError: 'Не удалось начать чат. Попробуйте позже.',
   loadError: 'Чат сейчас недоступен.',
   announce: 'Новый ответ: {text}',
+  rateUp: 'Полезный ответ',
+  rateDown: 'Бесполезный ответ',
+  rated: 'Спасибо за отзыв.',
 };
 
 const DICTIONARIES: Record<Lang, Dictionary> = { en, ru };

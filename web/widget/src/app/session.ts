@@ -23,9 +23,11 @@ export class SessionKeeper {
     private readonly siteId: string,
     private readonly pageUrl: () => string,
     private readonly now: () => number = Date.now,
+    private readonly onVisitor: (visitorId: string) => void = () => undefined,
   ) {
     this.current = store.load();
     if (this.current && !expired(this.current)) api.setToken(this.current.token);
+    if (this.current?.visitorId) onVisitor(this.current.visitorId);
   }
 
   /** The stored session when it is still usable (may still be refused by the server). */
@@ -89,6 +91,7 @@ export class SessionKeeper {
   }
 
   private save(rec: StoredSession | null): void {
+    if (rec?.visitorId && rec.visitorId !== this.current?.visitorId) this.onVisitor(rec.visitorId);
     this.current = rec;
     this.store.save(rec);
   }

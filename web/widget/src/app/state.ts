@@ -27,6 +27,11 @@ export interface ChatMessage {
   /** A short explanation shown under the bubble (an error, "not sent", …). */
   note?: string;
   retryable?: boolean;
+  /** assistant: the server's id of the answer (feedback needs it). */
+  messageId?: string;
+  /** assistant: the visitor's thumbs up or down; ratingChanged once it was changed (no more changes). */
+  rating?: 'up' | 'down';
+  ratingChanged?: boolean;
 }
 
 export interface ChatState {

@@ -12,6 +12,8 @@ export interface ChatProxyApi {
   toggle(): void;
   sendMessage(text: string): void;
   setContext(context: Record<string, unknown>): void;
+  /** Records an analytics event (built-ins: add_to_cart {sku, value, currency}, purchase {order_id, value, currency}). */
+  track(name: string, props?: Record<string, unknown>): void;
   on(event: EventName, fn: (payload?: unknown) => void): () => void;
   destroy(): void;
   /** Internal: lets a second copy of embed.js re-attach the first instead of making another. */
@@ -36,6 +38,7 @@ function boot(win: Host): void {
     toggle: () => widget.toggle(),
     sendMessage: (text) => widget.sendMessage(text),
     setContext: (context) => widget.setContext(context),
+    track: (name, props) => widget.track(name, props),
     on: (event, fn) => widget.on(event, fn),
     destroy: () => {
       widget.destroy();

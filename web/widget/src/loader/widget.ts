@@ -20,6 +20,7 @@ export interface WidgetHandle {
   toggle(): void;
   sendMessage(text: string): void;
   setContext(context: unknown): void;
+  track(name: string, props?: unknown): void;
   on(event: EventName, fn: Handler): () => void;
   destroy(): void;
 }
@@ -47,6 +48,11 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
   let observer: MutationObserver | null = null;
   let savedOverflow: string | null = null;
   let lastHref = '';
+  // Analytics events for POST /api/v1/events, sent in batches of up to 50 with sendBeacon
+  // (a second after the first, or when the page is hidden): never blocking the page.
+  let queue: Array<{ name: string; props?: unknown; at: string }> = [];
+  let flushTimer = 0;
+  let visitor = '';
 
   const hidden = () => pathHidden(win.location.pathname, opts.hideOn);
   const px = (n: number) => n + 'px';
@@ -168,6 +174,8 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
     fetch(`${opts.origin}/api/v1/sites/${encodeURIComponent(opts.siteId)}/config`, { credentials: 'omit' })
       .then((r) => (r.ok ? r.json() : null))
       .then((cfg: Record<string, Record<string, unknown> | undefined> | null) => {
+        // Counted only where no consent must come first (opt_in sites store nothing before it).
+        if (cfg && (cfg.consent as unknown) !== 'opt_in') track('widget_loaded');
         const w = (cfg && (cfg.widget || cfg.branding)) || {};
         theme = {
           color: safeColor(w.primary_color) || theme.color,
@@ -212,6 +220,40 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
     queued.forEach(post);
   }
 
+  /** The visitor the iframe announced, else the one of a session kept in host storage (the
+   * iframe's fallback); the loader itself never writes host storage for this. */
+  function visitorId(): string {
+    if (visitor) return visitor;
+    try {
+      const v = JSON.parse(win.localStorage.getItem(storageKey('session')) || '{}').visitorId;
+      return typeof v === 'string' ? v : '';
+    } catch {
+      return '';
+    }
+  }
+
+  function flush(): void {
+    win.clearTimeout(flushTimer);
+    flushTimer = 0;
+    while (queue.length) {
+      const body = JSON.stringify({ site_id: opts.siteId, visitor_id: visitorId() || undefined, events: queue.splice(0, 50) });
+      const url = opts.origin + '/api/v1/events';
+      const nav = win.navigator;
+      // A string body is text/plain: no preflight, which sendBeacon could not do.
+      if (!(nav.sendBeacon && nav.sendBeacon(url, body))) {
+        fetch(url, { method: 'POST', body, keepalive: true, credentials: 'include', headers: { 'Content-Type': 'text/plain' } }).catch(() => undefined);
+      }
+    }
+  }
+
+  function track(name: string, props?: unknown): void {
+    if (typeof name !== 'string') return;
+    const ok = typeof props === 'object' && props !== null && !Array.isArray(props);
+    queue.push({ name, props: ok ? props : undefined, at: new Date().toISOString() });
+    if (queue.length >= 50) flush();
+    else if (!flushTimer) flushTimer = win.setTimeout(flush, 1000);
+  }
+
   function storageKey(key: string): string {
     return `chatproxy:${opts.siteId}:${key}`;
   }
@@ -224,6 +266,7 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
     else if (msg.type === 'chatproxy:close') close();
     else if (msg.type === 'chatproxy:unread') setUnread(msg.count);
     else if (msg.type === 'chatproxy:message') emit('message', { role: msg.role, text: msg.text });
+    else if (msg.type === 'chatproxy:visitor') visitor = msg.id;
     else if (msg.type === 'chatproxy:store') {
       try {
         const ls = win.localStorage;
@@ -259,6 +302,7 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
     layout();
     post({ type: 'chatproxy:open' });
     if (existed) f.focus();
+    track('widget_opened');
     emit('open');
   }
 
@@ -280,6 +324,8 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
     add(win, 'message', onMessage as EventListener);
     for (const type of ['turbo:load', 'turbo:render', 'astro:after-swap', 'astro:page-load']) add(doc, type, attach);
     add(win, 'popstate', attach);
+    add(win, 'pagehide', flush);
+    add(doc, 'visibilitychange', () => doc.visibilityState === 'hidden' && flush());
     add(win, 'pageshow', attach);
     add(mobile, 'change', relayout);
     if (win.visualViewport) {
@@ -346,6 +392,7 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
       context = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
       post({ type: 'chatproxy:context', context });
     },
+    track,
     on(event, fn) {
       const list = (handlers[event] = handlers[event] || []);
       list.push(fn);
@@ -355,6 +402,7 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
       };
     },
     destroy() {
+      flush();
       lockScroll(false);
       cleanups.forEach((fn) => fn());
       if (observer) observer.disconnect();

@@ -25,7 +25,8 @@ export type FrameMessage =
   | { type: 'chatproxy:close' }
   | { type: 'chatproxy:store'; key: string; value: string | null }
   | { type: 'chatproxy:unread'; count: number }
-  | { type: 'chatproxy:message'; role: 'user' | 'assistant'; text: string };
+  | { type: 'chatproxy:message'; role: 'user' | 'assistant'; text: string }
+  | { type: 'chatproxy:visitor'; id: string };
 
 type Loose = Record<string, unknown>;
 
@@ -90,6 +91,8 @@ export function parseFrameMessage(data: unknown): FrameMessage | null {
       return typeof data.count === 'number' && Number.isInteger(data.count) && data.count >= 0
         ? { type: data.type, count: data.count }
         : null;
+    case 'chatproxy:visitor':
+      return typeof data.id === 'string' && /^[0-9a-f-]{36}$/.test(data.id) ? { type: data.type, id: data.id } : null;
     case 'chatproxy:message':
       return (data.role === 'user' || data.role === 'assistant') && typeof data.text === 'string'
         ? { type: data.type, role: data.role, text: data.text }

@@ -88,6 +88,7 @@ export function App({ controller }: { controller: ChatControls }) {
     (m: ChatMessage) => (m.role === 'user' ? controller.retry(m.clientMessageId ?? '') : controller.retryAnswer(m.key)),
     [controller],
   );
+  const onRate = useCallback((key: string, rating: 'up' | 'down') => controller.rate(key, rating), [controller]);
   const send = useCallback(
     (text: string) => {
       scroll.toBottom();
@@ -140,16 +141,23 @@ export function App({ controller }: { controller: ChatControls }) {
               </div>
             </div>
             {s.messages.map((m) => (
-              <Message key={m.key} message={m} t={t} markdown={markdown} onRetry={onRetry} />
+              <Message key={m.key} message={m} t={t} markdown={markdown} onRetry={onRetry} onRate={onRate} />
             ))}
           </>
         )}
       </div>
       {!hasUserMessages && config && config.suggestions.length > 0 && (
         <ul className="cp-suggestions" aria-label={t('suggestionsLabel')}>
-          {config.suggestions.map((q) => (
+          {config.suggestions.map((q, i) => (
             <li key={q}>
-              <button type="button" className="cp-chip" onClick={() => send(q)}>
+              <button
+                type="button"
+                className="cp-chip"
+                onClick={() => {
+                  scroll.toBottom();
+                  controller.suggest(i, q);
+                }}
+              >
                 {q}
               </button>
             </li>

@@ -10,6 +10,31 @@ interface Props {
   t: Translate;
   markdown: MarkdownOptions;
   onRetry: (message: ChatMessage) => void;
+  onRate: (key: string, rating: 'up' | 'down') => void;
+}
+
+/** Thumbs up and down under a finished answer: buttons (keyboard and screen-reader friendly)
+ * with aria-pressed; after one change both are disabled. */
+function Rating({ m, t, onRate }: { m: ChatMessage; t: Translate; onRate: Props['onRate'] }) {
+  const button = (rating: 'up' | 'down', label: string, glyph: string) => (
+    <button
+      type="button"
+      className={`cp-rate cp-rate-${rating}`}
+      aria-pressed={m.rating === rating}
+      aria-label={label}
+      title={label}
+      disabled={m.ratingChanged === true}
+      onClick={() => onRate(m.key, rating)}
+    >
+      <span aria-hidden="true">{glyph}</span>
+    </button>
+  );
+  return (
+    <div className="cp-rating" role="group" aria-label={t('rateUp') + ' / ' + t('rateDown')}>
+      {button('up', t('rateUp'), '\u{1F44D}')}
+      {button('down', t('rateDown'), '\u{1F44E}')}
+    </div>
+  );
 }
 
 function statusNote(m: ChatMessage, t: Translate): string {
@@ -20,7 +45,7 @@ function statusNote(m: ChatMessage, t: Translate): string {
   return '';
 }
 
-export const Message = memo(function Message({ message: m, t, markdown, onRetry }: Props) {
+export const Message = memo(function Message({ message: m, t, markdown, onRetry, onRate }: Props) {
   const body = useMemo(
     () => (m.role === 'assistant' ? renderMarkdown(m.content, markdown) : m.content),
     [m.role, m.content, markdown],
@@ -38,6 +63,9 @@ export const Message = memo(function Message({ message: m, t, markdown, onRetry 
         </div>
       ) : (
         (m.content !== '' || m.role === 'user') && <div className="cp-bubble">{body}</div>
+      )}
+      {m.role === 'assistant' && m.messageId && (m.status === 'complete' || m.status === 'partial') && (
+        <Rating m={m} t={t} onRate={onRate} />
       )}
       {note && (
         <p className={m.status === 'failed' || m.status === 'error' || m.status === 'interrupted' ? 'cp-note cp-note-error' : 'cp-note'}>
