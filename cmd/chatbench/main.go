@@ -69,8 +69,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	soak := fs.Duration("soak", 0, "soak mode: run this long at -rate exchanges/s and fail if memory, goroutines or fds keep growing")
 	rate := fs.Int("rate", 300, "soak mode: exchanges started per second")
 	rollingN := fs.Int("rolling", 0, "rolling restart: this many visitors streaming from one of two replicas (PostgreSQL + Redis) when it is stopped; -hold is the answer length")
+	fillN := fs.Int("fill-conversations", 0, "fill the database of DATABASE_URL (or the data dir) with this many conversations through the store's write path, with the server's CHATPROXY_ENCRYPTION_KEYS, then exit")
+	fillSites := fs.Int("fill-sites", 10, "fill mode: spread over this many sites (fill-00, …)")
+	fillDays := fs.Int("fill-days", 30, "fill mode: conversations start over the last N days")
+	fillWorkers := fs.Int("fill-workers", 16, "fill mode: concurrent writers")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *fillN > 0 {
+		return runFill(ctx, bench.FillOptions{Conversations: *fillN, Sites: *fillSites, Days: *fillDays, Workers: *fillWorkers}, stdout, stderr)
 	}
 	var err error
 	if o.Engines, err = parseEngines(*engine); err == nil {

@@ -65,7 +65,7 @@ func (r *reply) run(history []store.Message) {
 	total := time.Since(r.started)
 	s.o.Metrics.UpstreamTotal.WithLabelValues(in.Site.ID).Observe(total.Seconds())
 	s.o.Metrics.Replies.WithLabelValues(in.Site.ID, status).Inc()
-	r.store(status, total)
+	r.store(status, code, total)
 	r.recordOutcome(status, code, total)
 	r.emit(stream.Event{Type: stream.TypeEnd, MessageID: replyID, Status: status})
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
@@ -167,10 +167,10 @@ func (r *reply) outcome(err error) (status, code string) {
 }
 
 // store writes the answer; when the database is down the outbox keeps it and retries.
-func (r *reply) store(status string, total time.Duration) {
+func (r *reply) store(status, code string, total time.Duration) {
 	m := store.Message{
 		ID: r.id, SessionID: r.in.Session.ID, SiteID: r.in.Site.ID, Role: store.RoleAssistant,
-		Content: r.text.String(), Status: status, ClientMessageID: answerKey(r.user.ID),
+		Content: r.text.String(), Status: status, ErrorCode: code, ClientMessageID: answerKey(r.user.ID),
 		FirstTokenMS: r.first.Milliseconds(), TotalMS: total.Milliseconds(), CreatedAt: time.Now().UTC(),
 	}
 	if r.first < 0 {

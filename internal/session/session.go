@@ -37,7 +37,7 @@ type Options struct {
 	HashKey []byte // keys the stored IP prefix hash and fingerprint hash
 	Metrics *metrics.Metrics
 	Events  *analytics.Recorder // session_started; nil records nothing
-	Geo     Geo                 // the country of session_started; nil = unknown
+	Geo     Geo                 // the country of session_started and of the stored session; nil = unknown
 }
 
 // Geo resolves an IP to a place (internal/geoip).
@@ -93,6 +93,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Created, error) {
 	}
 	if in.ClientIP.IsValid() {
 		sess.IPHash = clientip.HashPrefix(s.o.HashKey, in.ClientIP)
+		if s.o.Geo != nil {
+			sess.Country, _ = s.o.Geo.Lookup(in.ClientIP)
+		}
 	}
 	start := time.Now()
 	stored, err := s.o.Store.StartSession(ctx, v, sess)
@@ -220,10 +223,7 @@ func (s *Service) recordStart(in CreateInput, sess store.Session) {
 	if s.o.Events == nil {
 		return
 	}
-	country := ""
-	if s.o.Geo != nil && in.ClientIP.IsValid() {
-		country, _ = s.o.Geo.Lookup(in.ClientIP)
-	}
+	country := sess.Country // looked up once, in Create
 	s.o.Events.Add(analytics.Event{
 		SiteID: sess.SiteID, SessionID: sess.ID, VisitorID: sess.VisitorID, Name: analytics.SessionStarted, At: sess.CreatedAt,
 		Props: map[string]any{"returning": sess.Returning, "country": country, "page": analytics.PagePath(in.PageURL),

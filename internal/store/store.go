@@ -73,6 +73,7 @@ type Session struct {
 	Returning bool   // the visitor had an earlier session on this site when this one was made
 	// NoAnalytics: the visitor withdrew consent, so no analytics event is recorded for it.
 	NoAnalytics bool
+	Country     string // ISO code from GeoIP at the session's start, "" when unknown
 }
 
 // Message is one turn of a conversation.
@@ -86,6 +87,7 @@ type Message struct {
 	ClientMessageID string // "" when the client gave none; unique per session otherwise
 	FirstTokenMS    int64  // assistant only: ms from upstream call to first token, -1 if none
 	TotalMS         int64  // assistant only: ms from upstream call to the end
+	ErrorCode       string // assistant only: the error code the visitor was shown, "" when none
 	CreatedAt       time.Time
 }
 
@@ -120,6 +122,7 @@ type Store interface {
 	Privacy     // visitors' own data, retention purges and leases (privacy.go)
 	Analytics   // analytics events and their rollups (analytics.go)
 	N8NBindings // @n8n/chat widget session ids bound to sessions (n8nbindings.go)
+	Conversations // the console's reads of conversations (conversations.go)
 
 	// Migrate applies pending migrations (idempotent, safe to call from several replicas at once).
 	Migrate(ctx context.Context) error

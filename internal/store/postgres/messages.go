@@ -13,12 +13,12 @@ import (
 // The conflict target names the unique (session_id, client_message_id) pair only, so a
 // duplicate primary key is still an error. NULL client ids never conflict.
 const insertMessage = `INSERT INTO messages (id, session_id, site_id, role, content_enc, status,
-    client_message_id, first_token_ms, total_ms, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $9, $10)
+    client_message_id, first_token_ms, total_ms, created_at, error_code)
+VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), $8, $9, $10, $11)
 ON CONFLICT (session_id, client_message_id) DO NOTHING`
 
 const messageColumns = `SELECT id, session_id, site_id, role, content_enc, status,
-    COALESCE(client_message_id, ''), first_token_ms, total_ms, created_at FROM messages `
+    COALESCE(client_message_id, ''), first_token_ms, total_ms, created_at, error_code FROM messages `
 
 const (
 	selectMessage          = messageColumns + `WHERE id = $1`
@@ -51,7 +51,7 @@ func (s *Store) AddUserMessage(ctx context.Context, m store.Message, depth int) 
 	op := &groupOp{
 		queue: func(b *pgx.Batch) {
 			b.Queue(insertMessage, m.ID, m.SessionID, m.SiteID, m.Role, sealed, m.Status,
-				m.ClientMessageID, m.FirstTokenMS, m.TotalMS, m.CreatedAt)
+				m.ClientMessageID, m.FirstTokenMS, m.TotalMS, m.CreatedAt, m.ErrorCode)
 			if depth > 0 {
 				b.Queue(selectMessagesBeforeID, m.SessionID, m.ID, store.PageLimit(depth))
 			}
@@ -146,7 +146,7 @@ func (s *Store) scanMessage(r pgx.Row) (store.Message, error) {
 	var m store.Message
 	var sealed []byte
 	err := r.Scan(&m.ID, &m.SessionID, &m.SiteID, &m.Role, &sealed, &m.Status,
-		&m.ClientMessageID, &m.FirstTokenMS, &m.TotalMS, &m.CreatedAt)
+		&m.ClientMessageID, &m.FirstTokenMS, &m.TotalMS, &m.CreatedAt, &m.ErrorCode)
 	if err != nil {
 		return store.Message{}, err
 	}

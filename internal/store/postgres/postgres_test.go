@@ -138,7 +138,7 @@ func TestSessionStartPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err := tx.Query(ctx, `EXPLAIN (ANALYZE, COSTS OFF) EXECUTE start_plan('v-new', 'shop', 'fp2', now(), now(),
-		's-new', now(), now(), now(), '', '\x'::bytea, '\x'::bytea)`)
+		's-new', now(), now(), now(), '', '\x'::bytea, '\x'::bytea, 'DE')`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,7 +94,7 @@ func (s *Store) TouchVisitor(ctx context.Context, v store.Visitor) (bool, error)
 }
 
 const insertSession = `INSERT INTO sessions (id, site_id, visitor_id, created_at, last_seen, expires_at,
-    ip_hash, user_agent_enc, page_url_enc, is_returning) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+    ip_hash, user_agent_enc, page_url_enc, is_returning, country) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
 
 // CreateSession inserts a session with its personal fields sealed.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
@@ -103,7 +103,7 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 		return fmt.Errorf("postgres: create session: seal: %w", err)
 	}
 	_, err = s.pool.Exec(ctx, insertSession, sess.ID, sess.SiteID, sess.VisitorID, sess.CreatedAt,
-		sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page, sess.Returning)
+		sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page, sess.Returning, sess.Country)
 	return wrapErr("create session", err)
 }
 
@@ -121,8 +121,8 @@ const startSession = `WITH prior AS (
 v AS (` + visitorUpsertHead + `COALESCE((SELECT id FROM prior), $1)` + visitorUpsertTail + `
     RETURNING v.id, ` + returningExpr + ` AS returning)
 INSERT INTO sessions (id, site_id, visitor_id, created_at, last_seen, expires_at,
-    ip_hash, user_agent_enc, page_url_enc, is_returning)
-SELECT $6, $2, v.id, $7, $8, $9, $10, $11, $12, v.returning FROM v
+    ip_hash, user_agent_enc, page_url_enc, is_returning, country)
+SELECT $6, $2, v.id, $7, $8, $9, $10, $11, $12, v.returning, $13 FROM v
 RETURNING visitor_id, is_returning`
 
 // StartSession touches the visitor and creates the session in one statement, group-committed
@@ -137,7 +137,7 @@ func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Se
 	op := &groupOp{
 		queue: func(b *pgx.Batch) {
 			b.Queue(startSession, v.ID, v.SiteID, v.FingerprintHash, v.FirstSeen, v.LastSeen,
-				sess.ID, sess.CreatedAt, sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page)
+				sess.ID, sess.CreatedAt, sess.LastSeen, sess.ExpiresAt, sess.IPHash, ua, page, sess.Country)
 		},
 		read: func(br pgx.BatchResults) error {
 			err := br.QueryRow().Scan(&sess.VisitorID, &sess.Returning)
@@ -168,14 +168,14 @@ func sealSession(c store.Cipher, sess store.Session) (ua, page []byte, err error
 }
 
 const selectSession = `SELECT id, site_id, visitor_id, created_at, last_seen, expires_at, ip_hash,
-    user_agent_enc, page_url_enc, is_returning, no_analytics FROM sessions WHERE id = $1`
+    user_agent_enc, page_url_enc, is_returning, no_analytics, country FROM sessions WHERE id = $1`
 
 // GetSession returns the session with its personal fields opened.
 func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
 	var sess store.Session
 	var ua, page []byte
 	err := s.pool.QueryRow(ctx, selectSession, id).Scan(&sess.ID, &sess.SiteID, &sess.VisitorID,
-		&sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt, &sess.IPHash, &ua, &page, &sess.Returning, &sess.NoAnalytics)
+		&sess.CreatedAt, &sess.LastSeen, &sess.ExpiresAt, &sess.IPHash, &ua, &page, &sess.Returning, &sess.NoAnalytics, &sess.Country)
 	if err != nil {
 		return store.Session{}, wrapErr("get session", err)
 	}

@@ -12,12 +12,12 @@ import (
 // The conflict target names the unique (session_id, client_message_id) pair only, so a
 // duplicate primary key is still an error. NULL client ids never conflict.
 const insertMessage = `INSERT INTO messages (id, session_id, site_id, role, content_enc, status,
-    client_message_id, first_token_ms, total_ms, created_at)
-VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?)
+    client_message_id, first_token_ms, total_ms, created_at, error_code)
+VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?)
 ON CONFLICT (session_id, client_message_id) DO NOTHING`
 
 const messageColumns = `SELECT id, session_id, site_id, role, content_enc, status,
-    COALESCE(client_message_id, ''), first_token_ms, total_ms, created_at FROM messages `
+    COALESCE(client_message_id, ''), first_token_ms, total_ms, created_at, error_code FROM messages `
 
 const (
 	selectMessage          = messageColumns + `WHERE id = ?`
@@ -35,7 +35,7 @@ func (s *Store) AddMessage(ctx context.Context, m store.Message) (store.Message,
 		return store.Message{}, false, fmt.Errorf("sqlite: add message: seal: %w", err)
 	}
 	res, err := s.exec(ctx, insertMessage, m.ID, m.SessionID, m.SiteID, m.Role, sealed, m.Status,
-		m.ClientMessageID, m.FirstTokenMS, m.TotalMS, toDB(m.CreatedAt))
+		m.ClientMessageID, m.FirstTokenMS, m.TotalMS, toDB(m.CreatedAt), m.ErrorCode)
 	if err != nil {
 		return store.Message{}, false, wrapErr("add message", err)
 	}
@@ -75,7 +75,7 @@ func (s *Store) AddUserMessage(ctx context.Context, m store.Message, depth int) 
 	var history []store.Message
 	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.StmtContext(ctx, insert).ExecContext(ctx, m.ID, m.SessionID, m.SiteID, m.Role, sealed,
-			m.Status, m.ClientMessageID, m.FirstTokenMS, m.TotalMS, toDB(m.CreatedAt))
+			m.Status, m.ClientMessageID, m.FirstTokenMS, m.TotalMS, toDB(m.CreatedAt), m.ErrorCode)
 		if err != nil {
 			return err
 		}
@@ -157,7 +157,7 @@ func (s *Store) scanMessage(r scanner) (store.Message, error) {
 	var sealed []byte
 	var created int64
 	err := r.Scan(&m.ID, &m.SessionID, &m.SiteID, &m.Role, &sealed, &m.Status,
-		&m.ClientMessageID, &m.FirstTokenMS, &m.TotalMS, &created)
+		&m.ClientMessageID, &m.FirstTokenMS, &m.TotalMS, &created, &m.ErrorCode)
 	if err != nil {
 		return store.Message{}, err
 	}

@@ -117,7 +117,7 @@ func (s *Store) TouchVisitor(ctx context.Context, v store.Visitor) (bool, error)
 }
 
 const insertSession = `INSERT INTO sessions (id, site_id, visitor_id, created_at, last_seen, expires_at,
-    ip_hash, user_agent_enc, page_url_enc, is_returning) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    ip_hash, user_agent_enc, page_url_enc, is_returning, country) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // CreateSession inserts a session with its personal fields sealed.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
@@ -126,7 +126,7 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 		return fmt.Errorf("sqlite: create session: seal: %w", err)
 	}
 	_, err = s.exec(ctx, insertSession, sess.ID, sess.SiteID, sess.VisitorID, toDB(sess.CreatedAt),
-		toDB(sess.LastSeen), toDB(sess.ExpiresAt), sess.IPHash, ua, page, sess.Returning)
+		toDB(sess.LastSeen), toDB(sess.ExpiresAt), sess.IPHash, ua, page, sess.Returning, sess.Country)
 	return wrapErr("create session", err)
 }
 
@@ -157,7 +157,7 @@ func (s *Store) StartSession(ctx context.Context, v store.Visitor, sess store.Se
 			return err
 		}
 		_, err = tx.StmtContext(ctx, insert).ExecContext(ctx, sess.ID, sess.SiteID, sess.VisitorID,
-			toDB(sess.CreatedAt), toDB(sess.LastSeen), toDB(sess.ExpiresAt), sess.IPHash, ua, page, sess.Returning)
+			toDB(sess.CreatedAt), toDB(sess.LastSeen), toDB(sess.ExpiresAt), sess.IPHash, ua, page, sess.Returning, sess.Country)
 		return err
 	})
 	if err != nil {
@@ -177,7 +177,7 @@ func sealSession(c store.Cipher, sess store.Session) (ua, page []byte, err error
 }
 
 const selectSession = `SELECT id, site_id, visitor_id, created_at, last_seen, expires_at, ip_hash,
-    user_agent_enc, page_url_enc, is_returning, no_analytics FROM sessions WHERE id = ?`
+    user_agent_enc, page_url_enc, is_returning, no_analytics, country FROM sessions WHERE id = ?`
 
 // GetSession returns the session with its personal fields opened.
 func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
@@ -185,7 +185,7 @@ func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error
 	var created, lastSeen, expires int64
 	var ua, page []byte
 	err := s.queryRow(ctx, selectSession, id).Scan(&sess.ID, &sess.SiteID, &sess.VisitorID,
-		&created, &lastSeen, &expires, &sess.IPHash, &ua, &page, &sess.Returning, &sess.NoAnalytics)
+		&created, &lastSeen, &expires, &sess.IPHash, &ua, &page, &sess.Returning, &sess.NoAnalytics, &sess.Country)
 	if err != nil {
 		return store.Session{}, wrapErr("get session", err)
 	}

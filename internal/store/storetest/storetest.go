@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"SiteRecords", runSiteRecords},
 		{"Privacy", runPrivacy},
 		{"N8NBindings", runN8NBindings},
+		{"Conversations", runConversations},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.tests(t, open) })
