@@ -67,6 +67,18 @@ var matrix = []matrixRow{
 	{"GET /admin/api/v1/analytics/timeseries", "GET", "/admin/api/v1/analytics/timeseries?site=blog&metric=messages", "", [4]int{200, 403, 200, 403}},
 	{"GET /admin/api/v1/analytics/breakdown", "GET", "/admin/api/v1/analytics/breakdown?site=shop&by=country", "", [4]int{200, 200, 200, 200}},
 	{"GET /admin/api/v1/analytics/breakdown", "GET", "/admin/api/v1/analytics/breakdown?site=blog&by=page", "", [4]int{200, 403, 200, 403}},
+	// Conversations: {shop_conv} and {blog_conv} exist for the whole run; {new_shop_conv} and
+	// {new_blog_conv} are made for each request (a delete that succeeds removes its own).
+	// Out of scope, a conversation answers 404 as if it did not exist.
+	{"GET /admin/api/v1/conversations", "GET", "/admin/api/v1/conversations", "", [4]int{200, 200, 200, 200}},
+	{"GET /admin/api/v1/conversations", "GET", "/admin/api/v1/conversations?site=shop", "", [4]int{200, 200, 200, 200}},
+	{"GET /admin/api/v1/conversations", "GET", "/admin/api/v1/conversations?site=blog", "", [4]int{200, 403, 200, 403}},
+	{"GET /admin/api/v1/conversations/export", "GET", "/admin/api/v1/conversations/export?format=jsonl&site=shop", "", [4]int{200, 200, 200, 403}},
+	{"GET /admin/api/v1/conversations/export", "GET", "/admin/api/v1/conversations/export?format=csv&site=blog", "", [4]int{200, 403, 200, 403}},
+	{"GET /admin/api/v1/conversations/{session_id}", "GET", "/admin/api/v1/conversations/{shop_conv}", "", [4]int{200, 200, 200, 200}},
+	{"GET /admin/api/v1/conversations/{session_id}", "GET", "/admin/api/v1/conversations/{blog_conv}", "", [4]int{200, 404, 200, 404}},
+	{"DELETE /admin/api/v1/conversations/{session_id}", "DELETE", "/admin/api/v1/conversations/{new_shop_conv}", "", [4]int{204, 204, 204, 403}},
+	{"DELETE /admin/api/v1/conversations/{session_id}", "DELETE", "/admin/api/v1/conversations/{new_blog_conv}", "", [4]int{204, 404, 204, 403}},
 	// Last: it ends the caller's cookie session.
 	{"POST /admin/api/v1/logout", "POST", "/admin/api/v1/logout", "", [4]int{204, 204, 204, 204}},
 }
@@ -75,6 +87,7 @@ var matrix = []matrixRow{
 type matrixFixture struct {
 	h        *harness
 	accounts map[string]store.Account
+	convs    map[string]string // {shop_conv}, {blog_conv}
 }
 
 func newMatrixFixture(t *testing.T, engine string) *matrixFixture {
@@ -87,6 +100,7 @@ func newMatrixFixture(t *testing.T, engine string) *matrixFixture {
 	}}
 	h.consoleSite("shop")
 	h.consoleSite("blog")
+	f.convs = map[string]string{"{shop_conv}": h.conversation("shop", "hi").ID, "{blog_conv}": h.conversation("blog", "hi").ID}
 	return f
 }
 
@@ -100,7 +114,12 @@ func (f *matrixFixture) expand(s, actor string) string {
 		_, tok := f.h.token(f.accounts["owner"], 0)
 		s = strings.ReplaceAll(s, "{owner_token}", tok.ID)
 	}
-	return strings.NewReplacer("{owner}", f.accounts["owner"].ID, "{viewer}", f.accounts["viewer"].ID, "{actor}", actor).Replace(s)
+	for _, id := range []string{"shop", "blog"} {
+		if ph := "{new_" + id + "_conv}"; strings.Contains(s, ph) {
+			s = strings.ReplaceAll(s, ph, f.h.conversation(id, "to delete").ID)
+		}
+	}
+	return strings.NewReplacer("{shop_conv}", f.convs["{shop_conv}"], "{blog_conv}", f.convs["{blog_conv}"], "{owner}", f.accounts["owner"].ID, "{viewer}", f.accounts["viewer"].ID, "{actor}", actor).Replace(s)
 }
 
 func TestRoleMatrix(t *testing.T) {

@@ -21,6 +21,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/console"
+	"github.com/chatproxy/chatproxy/internal/conversations"
 	"github.com/chatproxy/chatproxy/internal/metrics"
 	"github.com/chatproxy/chatproxy/internal/sitecfg"
 )
@@ -42,11 +43,13 @@ type Deps struct {
 	Sites   *sitecfg.Service // sites managed at runtime
 	// Analytics answers the dashboard from rollups (nil: the analytics routes answer 503).
 	Analytics *analytics.Query
-	IPs       *clientip.Resolver
-	Metrics   *metrics.Metrics
-	Log       *slog.Logger
-	Web       fs.FS // built assets (internal/webui.FS()); the console app is under admin/
-	WebBuilt  bool  // the console app is built (webui.AdminBuilt())
+	// Conversations reads and deletes visitors' conversations.
+	Conversations *conversations.Service
+	IPs           *clientip.Resolver
+	Metrics       *metrics.Metrics
+	Log           *slog.Logger
+	Web           fs.FS // built assets (internal/webui.FS()); the console app is under admin/
+	WebBuilt      bool  // the console app is built (webui.AdminBuilt())
 }
 
 // Route is one registered API route and what it requires: the role matrix test and the
@@ -82,7 +85,7 @@ func New(d Deps) *Server {
 	s.auditRoutes()
 	s.siteRoutes()
 	s.analyticsRoutes()
-	// Next: s.conversationRoutes(), the OpenAPI document.
+	s.conversationRoutes()
 	s.webRoutes()
 	s.handler = s.outer(s.mux)
 	return s

@@ -12,6 +12,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/console"
+	"github.com/chatproxy/chatproxy/internal/conversations"
 	"github.com/chatproxy/chatproxy/internal/crypto"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
 	"github.com/chatproxy/chatproxy/internal/webui"
@@ -35,7 +36,8 @@ func (a *App) newConsole(ctx context.Context, limiter ratelimit.Limiter) error {
 		return err
 	}
 	a.Admin = adminapi.New(adminapi.Deps{
-		Config: c, Console: a.Console, Audit: audit.New(a.Store), Sites: a.SiteConfig, IPs: clientip.NewResolver(c.TrustedProxies),
+		Config: c, Console: a.Console, Audit: audit.New(a.Store), Sites: a.SiteConfig,
+		Conversations: &conversations.Service{Store: a.Store}, IPs: clientip.NewResolver(c.TrustedProxies),
 		Metrics: a.Metrics, Log: a.Log, Web: webui.FS(), WebBuilt: webui.AdminBuilt(),
 		Analytics: &analytics.Query{Store: a.Store},
 	})
