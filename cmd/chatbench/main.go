@@ -73,8 +73,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fillSites := fs.Int("fill-sites", 10, "fill mode: spread over this many sites (fill-00, …)")
 	fillDays := fs.Int("fill-days", 30, "fill mode: conversations start over the last N days")
 	fillWorkers := fs.Int("fill-workers", 16, "fill mode: concurrent writers")
+	var co bench.ConsoleOptions
+	fs.StringVar(&co.URL, "console-url", "", "console mode: measure the conversation list, transcripts and export of the chatproxy console at this URL (e.g. http://127.0.0.1:8081)")
+	fs.StringVar(&co.Token, "console-token", os.Getenv("CHATBENCH_CONSOLE_TOKEN"), "console mode: an API token of an account reading every site (default $CHATBENCH_CONSOLE_TOKEN)")
+	fs.StringVar(&co.Site, "console-site", bench.FillSiteID(0), "console mode: the site of the list and transcript runs")
+	fs.IntVar(&co.Requests, "console-n", 200, "console mode: requests per run")
+	fs.IntVar(&co.PID, "console-pid", 0, "console mode: chatproxy's process id, to sample its memory during the export")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if co.URL != "" {
+		rep, err := bench.RunConsole(ctx, co)
+		return finish(failNever{rep}, err, *asJSON, stdout, stderr)
 	}
 	if *fillN > 0 {
 		return runFill(ctx, bench.FillOptions{Conversations: *fillN, Sites: *fillSites, Days: *fillDays, Workers: *fillWorkers}, stdout, stderr)
