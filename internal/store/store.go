@@ -116,12 +116,12 @@ type Page struct {
 // site is upserted before its visitors, sessions and events; a visitor is touched before its
 // sessions are created; a session is created before its messages. Events may name any session.
 type Store interface {
-	Accounts    // operator accounts, console sessions, API tokens, setup tokens (accounts.go)
-	AuditLog    // the append-only audit log (audit.go)
-	SiteRecords // sites managed at runtime, versions and change signals (siterecords.go)
-	Privacy     // visitors' own data, retention purges and leases (privacy.go)
-	Analytics   // analytics events and their rollups (analytics.go)
-	N8NBindings // @n8n/chat widget session ids bound to sessions (n8nbindings.go)
+	Accounts      // operator accounts, console sessions, API tokens, setup tokens (accounts.go)
+	AuditLog      // the append-only audit log (audit.go)
+	SiteRecords   // sites managed at runtime, versions and change signals (siterecords.go)
+	Privacy       // visitors' own data, retention purges and leases (privacy.go)
+	Analytics     // analytics events and their rollups (analytics.go)
+	N8NBindings   // @n8n/chat widget session ids bound to sessions (n8nbindings.go)
 	Conversations // the console's reads of conversations (conversations.go)
 
 	// Migrate applies pending migrations (idempotent, safe to call from several replicas at once).
