@@ -86,8 +86,9 @@ function App() {
   const signedIn = useCallback((account: Account, csrf: string) => {
     setCsrf(csrf);
     setState({ kind: 'in', session: { account, via: 'cookie' } });
-    const back = new URLSearchParams(window.location.search).get('next');
-    navigate(back && back.startsWith('/admin/') && !back.startsWith('//') ? back : '/admin/sites', true);
+    // Signed in where the session ran out: stay on that page. From setup or login: the sites.
+    const here = window.location.pathname.replace(/\/+$/, '');
+    if (['/admin', '/admin/login', '/admin/setup'].includes(here)) navigate('/admin/sites', true);
   }, []);
 
   const signOut = useCallback(async () => {
