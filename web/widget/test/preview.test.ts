@@ -55,6 +55,8 @@ describe('preview protocol', () => {
     const [user, answer] = c.store.get().messages;
     expect(user?.content).toBe('hi');
     expect(answer?.role).toBe('assistant');
+    c.suggest(0, 'Shipping?');
+    expect(c.store.get().messages[2]?.content).toBe('Shipping?');
     c.newConversation();
     expect(c.store.get().messages).toEqual([]);
   });

@@ -38,6 +38,12 @@ export class PreviewController implements ChatControls {
     this.store.set({ messages: [...this.store.get().messages, user, answer] });
   }
 
+  suggest(_index: number, text: string): void {
+    this.send(text);
+  }
+
+  rate(): void {}
+
   retry(): void {}
 
   retryAnswer(): void {}

@@ -50,6 +50,9 @@ function useStickToBottom(messages: ChatMessage[]) {
 export interface ChatControls {
   readonly store: Store<ChatState>;
   send(text: string): void;
+  /** A suggestion chip: sends its text (the chat also records which chip it was). */
+  suggest(index: number, text: string): void;
+  rate(key: string, rating: 'up' | 'down'): void;
   retry(clientMessageId: string): void;
   retryAnswer(key: string): void;
   newConversation(): Promise<void> | void;
