@@ -201,6 +201,9 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	events := analytics.NewRecorder(analytics.Options{Store: a.Store, Log: log, Metrics: a.Metrics, Queue: c.AnalyticsQueue})
 	a.Events = events
 	a.closers = append(a.closers, events.Close)
+	refusals := analytics.NewRefusals(a.Store, log, c.RefusalFlush, c.RefusalCounters)
+	a.closers = append(a.closers, refusals.Close)
+	a.Metrics.AnalyticsDropped(func() int64 { return events.Dropped() + refusals.Dropped() })
 
 	buf := a.newReplyBuffer()
 	a.closers = append(a.closers, func() { _ = buf.Close() })
@@ -233,7 +236,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 		Sessions: sessions, Privacy: a.Privacy, Audit: audit.New(a.Store),
 		Events:   events,
 		N8N:      n8nchat.New(n8nchat.Options{Store: a.Store, Sessions: sessions, HashKey: hashKey}),
-		Guard:    guard.New(limiter, a.Metrics, events),
+		Guard:    guard.New(limiter, a.Metrics, refusals),
 		IPs:      clientip.NewResolver(c.TrustedProxies),
 		JWKS:     a.jwks,
 		Web:      webui.FS(),

@@ -66,6 +66,11 @@ type Config struct {
 	// dropped (CHATPROXY_ANALYTICS_QUEUE).
 	AnalyticsQueue int
 
+	// Refusals are counted in memory per site, reason and minute and added to the database
+	// every RefusalFlush; at most RefusalCounters distinct counters wait at once (no variables).
+	RefusalFlush    time.Duration
+	RefusalCounters int
+
 	Demo  bool // no configuration at all: demo site + built-in demo agent
 	Sites []Site
 
@@ -223,6 +228,8 @@ func Default() Config {
 		SessionKeyRotation: 30 * 24 * time.Hour,
 		RetentionInterval:  time.Hour,
 		RetentionBatch:     500,
+		RefusalFlush:       time.Second,
+		RefusalCounters:    10000,
 		ShutdownTimeout:    25 * time.Second,
 		Heartbeat:          15 * time.Second,
 		StreamWriteTimeout: 10 * time.Second,

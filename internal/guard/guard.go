@@ -17,7 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chatproxy/chatproxy/internal/analytics"
 	"github.com/chatproxy/chatproxy/internal/apierr"
 	"github.com/chatproxy/chatproxy/internal/clientip"
 	"github.com/chatproxy/chatproxy/internal/metrics"
@@ -31,26 +30,32 @@ const slotTTL = 5 * time.Minute
 
 // Guard implements httpapi.Guard.
 type Guard struct {
-	lim     ratelimit.Limiter
-	metrics *metrics.Metrics
-	events  *analytics.Recorder
-	now     func() time.Time
+	lim      ratelimit.Limiter
+	metrics  *metrics.Metrics
+	refusals Refusals
+	now      func() time.Time
 	// concurrent: the limiter's calls are round trips (Redis), so a message's independent
 	// checks are made at once: one round trip's wait instead of one per check.
 	concurrent bool
 }
 
-// New builds a Guard.
-func New(lim ratelimit.Limiter, m *metrics.Metrics, events *analytics.Recorder) *Guard {
-	return &Guard{lim: lim, metrics: m, events: events, now: time.Now, concurrent: ratelimit.Remote(lim)}
+// Refusals counts refusals for analytics (analytics.Refusals): counters per site, reason and
+// minute, so a refused client cannot make the server write a row per request.
+type Refusals interface {
+	Refused(siteID, reason string)
 }
 
-// refusal counts and records a refusal and returns err. No analytics event is recorded for a
-// session whose visitor withdrew consent (sess.NoAnalytics); the metric has no personal data.
+// New builds a Guard; refusals may be nil.
+func New(lim ratelimit.Limiter, m *metrics.Metrics, refusals Refusals) *Guard {
+	return &Guard{lim: lim, metrics: m, refusals: refusals, now: time.Now, concurrent: ratelimit.Remote(lim)}
+}
+
+// refusal counts a refusal and returns err. A session whose visitor withdrew consent
+// (sess.NoAnalytics) is left out of the analytics counts; the metric has no personal data.
 func (g *Guard) refusal(st *site.Site, sess store.Session, reason string, err *apierr.Error) error {
 	g.metrics.Refusals.WithLabelValues(reason).Inc()
-	if g.events != nil && !sess.NoAnalytics {
-		g.events.Record(st.ID, sess.ID, "refused", map[string]any{"reason": reason, "code": err.Code})
+	if g.refusals != nil && !sess.NoAnalytics {
+		g.refusals.Refused(st.ID, reason)
 	}
 	return err
 }

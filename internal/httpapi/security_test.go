@@ -18,20 +18,33 @@ import (
 	"github.com/chatproxy/chatproxy/internal/ratelimit/ratelimittest"
 )
 
-// refusedEvents waits for the asynchronous analytics writer and counts "refused" events.
+// refusedEvents waits for the refusal counters to be flushed and sums a site's refusals.
 func (e *env) refusedEvents(site string, want int) int {
 	e.t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		n, err := e.app.Store.CountEvents(context.Background(), site, "refused")
-		if err != nil {
-			e.t.Fatal(err)
-		}
+		n := e.refusalCount(site, "")
 		if n >= want || time.Now().After(deadline) {
 			return n
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// refusalCount sums a site's stored refusal counters of the last hour for reason ("" = all).
+func (e *env) refusalCount(site, reason string) int {
+	e.t.Helper()
+	counts, err := e.app.Store.RefusalCounts(context.Background(), site, time.Now().Add(-time.Hour), time.Now().Add(time.Minute))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	for _, c := range counts {
+		if reason == "" || c.Reason == reason {
+			n += int(c.Count)
+		}
+	}
+	return n
 }
 
 func (e *env) refusals(reason string) float64 {

@@ -83,6 +83,15 @@ func New() *Metrics {
 	return m
 }
 
+// AnalyticsDropped exposes dropped (analytics events and refusal counts not stored because a
+// queue or bound was full; a number that only grows) as chatproxy_analytics_dropped_total.
+func (m *Metrics) AnalyticsDropped(dropped func() int64) {
+	m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "chatproxy_analytics_dropped_total",
+		Help: "Analytics events and refusal counts dropped because the queue or bound was full.",
+	}, func() float64 { return float64(dropped()) }))
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})

@@ -119,6 +119,7 @@ type Store interface {
 	Accounts      // operator accounts, console sessions, API tokens, setup tokens (accounts.go)
 	AuditLog      // the append-only audit log (audit.go)
 	SiteRecords   // sites managed at runtime, versions and change signals (siterecords.go)
+	Refusals      // refused requests counted per site, reason and minute (refusals.go)
 	Privacy       // visitors' own data, retention purges and leases (privacy.go)
 	Analytics     // analytics events and their rollups (analytics.go)
 	N8NBindings   // @n8n/chat widget session ids bound to sessions (n8nbindings.go)

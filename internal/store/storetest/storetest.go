@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"Privacy", runPrivacy},
 		{"N8NBindings", runN8NBindings},
 		{"Conversations", runConversations},
+		{"Refusals", runRefusals},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.tests(t, open) })
