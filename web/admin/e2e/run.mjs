@@ -1,7 +1,7 @@
 // The console end to end in Debian's Chromium (playwright-core) against the real binary:
 // first-run setup, a site whose webhook is the fake n8n, its snippet and CSP lines copied
 // into a shop page, a chat on that shop, the conversation found in the console with its
-// transcript (once the conversations API is on main), then every other page; axe-core on each page, screenshots of each (committed in
+// transcript, then every other page; axe-core on each page, screenshots of each (committed in
 // e2e/screenshots, refreshed by `npm run e2e:screenshots`), markup in a site name and in
 // messages shown as text, phone layout, keyboard-only sign-in. Usage: npm run e2e. Env: CHATPROXY_BIN, CHROMIUM_PATH.
 import assert from 'node:assert/strict';
@@ -196,7 +196,7 @@ async function desktop(env, context, shared) {
       await shopPage.close();
     });
 
-    // The conversations API lands separately: conversationSteps(page) runs once it is on main.
+    await conversationSteps(page);
 
     await step('audit log: setup and site creation are recorded', async () => {
       await page.getByRole('link', { name: 'Audit log' }).click();
@@ -307,6 +307,7 @@ async function phone(env) {
         ['/admin/sites', 'Sites', 'mobile-sites'],
         [`/admin/sites/${SITE_ID}`, SITE_NAME, 'mobile-site-editor'],
         [`/admin/sites/${SITE_ID}/install`, /^Install /, 'mobile-site-install'],
+        [`/admin/conversations?site=${SITE_ID}`, 'Conversations', 'mobile-conversations'],
         ['/admin/audit', 'Audit log', 'mobile-audit'],
       ]) {
         await page.goto(`${env.adminOrigin}${path}`);
