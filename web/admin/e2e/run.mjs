@@ -173,6 +173,23 @@ async function desktop(env, context, shared) {
       await assertAccessible(page, 'sites');
       await shot(page, 'sites');
     });
+    await step('two editors of one site: the second save is refused, not lost (If-Match)', async () => {
+      const other = await context.newPage();
+      const url = `${env.adminOrigin}/admin/sites/${SITE_ID}`;
+      await Promise.all([page.goto(url), other.goto(url)]);
+      await heading(page, SITE_NAME);
+      await heading(other, SITE_NAME);
+      await page.getByLabel('Subtitle').fill('We answer in minutes');
+      await page.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByText('Saved.', { exact: false }).waitFor();
+      await other.getByLabel('Subtitle').fill('A stale edit');
+      await other.getByRole('button', { name: 'Save changes' }).click();
+      await other.getByText('Someone changed this since you opened it', { exact: false }).waitFor();
+      await other.close();
+      await page.reload();
+      await heading(page, SITE_NAME);
+      assert.equal(await page.getByLabel('Subtitle').inputValue(), 'We answer in minutes');
+    });
     problems.check('console pages (setup to sites)');
 
     await step('shop: the copied snippet under the copied CSP; a visitor chats', async () => {
