@@ -45,9 +45,6 @@ func (s *Service) newReply(reqCtx context.Context, in SendInput, user store.Mess
 func (r *reply) run(history []store.Message) {
 	s, in, replyID := r.s, r.in, r.id
 	defer s.running.Add(-1)
-	if in.Done != nil {
-		defer in.Done()
-	}
 	defer r.cancel()
 	ctx := r.ctx
 	req := r.request(history)
@@ -68,6 +65,11 @@ func (r *reply) run(history []store.Message) {
 	r.store(status, code, total)
 	r.recordOutcome(status, code, total)
 	r.emit(stream.Event{Type: stream.TypeEnd, MessageID: replyID, Status: status})
+	// n8n is done and the answer stored: the caller's slots go back before the buffer's
+	// bookkeeping, so a visitor's next message right after end never finds them still held.
+	if in.Done != nil {
+		in.Done()
+	}
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer fcancel()
 	if err := s.o.Buffer.Finish(fctx, replyID); err != nil {
