@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of each chatproxy run's measured window")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile as each chatproxy run's window closes (streams mode: midway)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs.IntVar(&o.EventsRate, "events-rate", 0, "analytics events per second posted to POST /api/v1/events (batches of 50) during each chatproxy run")
 	fs.BoolVar(&o.OTLPSink, "otlp-sink", false, "tracing on: spans go over OTLP/HTTP to a sink in this process (sets OTEL_EXPORTER_OTLP_ENDPOINT)")
 	o.Settings = map[string]string{}
 	fs.Func("set", "NAME=VALUE: a chatproxy setting for the proxy under test (repeatable), e.g. -set CHATPROXY_STREAM_WRITE_DELAY=0", func(v string) error {
@@ -68,6 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	split := fs.Bool("split", false, "streams mode: chatproxy in a process of its own (measured alone), calling the fake n8n over h2c")
 	soak := fs.Duration("soak", 0, "soak mode: run this long at -rate exchanges/s and fail if memory, goroutines or fds keep growing")
 	rate := fs.Int("rate", 300, "soak mode: exchanges started per second")
+	dashEvents := fs.Int("dashboard", 0, "dashboard mode: seed this many events over -days days in PostgreSQL, then time every dashboard query for the whole range")
+	dashDays := fs.Int("days", 90, "dashboard mode: days the events are spread over (the queries' range)")
+	dashRepeats := fs.Int("repeats", 50, "dashboard mode: times each query is timed")
 	rollingN := fs.Int("rolling", 0, "rolling restart: this many visitors streaming from one of two replicas (PostgreSQL + Redis) when it is stopped; -hold is the answer length")
 	fillN := fs.Int("fill-conversations", 0, "fill the database of DATABASE_URL (or the data dir) with this many conversations through the store's write path, with the server's CHATPROXY_ENCRYPTION_KEYS, then exit")
 	fillSites := fs.Int("fill-sites", 10, "fill mode: spread over this many sites (fill-00, …)")
@@ -108,6 +112,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSoak(ctx, bench.SoakOptions{Engine: o.Engines[len(o.Engines)-1], Rate: *rate, Duration: *soak, Chunks: o.Chunks,
 			PostgresURL: o.PostgresURL, RedisURL: o.RedisURL, Sample: max(*soak/120, time.Second), Progress: stderr,
 			CPUProfile: o.CPUProfile}, stdout, stderr)
+	}
+	if *dashEvents > 0 {
+		rep, err := bench.RunDashboard(ctx, bench.DashboardOptions{PostgresURL: o.PostgresURL, Events: *dashEvents, Days: *dashDays,
+			Repeats: *dashRepeats, Progress: o.Progress})
+		return finish(rep, err, *asJSON, stdout, stderr)
 	}
 	if *rollingN > 0 {
 		o.RedisURL = bench.DefaultRedisURL

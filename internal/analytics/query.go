@@ -160,13 +160,16 @@ type Summary struct {
 	Currency            string      `json:"currency"`
 }
 
+// summaryMetrics are the rollup metrics a summary reads.
+var summaryMetrics = []string{MetricEvents, MetricFeedback, MetricPurchase, MetricAssisted, MetricFirstToken, MetricVisitors, MetricReturning}
+
 // Summary totals a site's range.
 func (q *Query) Summary(ctx context.Context, site string, from, to time.Time) (Summary, error) {
 	from, to, err := NormalizeRange(from, to)
 	if err != nil {
 		return Summary{}, err
 	}
-	all, err := q.collect(ctx, site, from, to, nil, false, func(time.Time) time.Time { return from })
+	all, err := q.collect(ctx, site, from, to, summaryMetrics, false, func(time.Time) time.Time { return from })
 	if err != nil {
 		return Summary{}, err
 	}

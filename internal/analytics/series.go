@@ -10,6 +10,16 @@ import (
 	"github.com/chatproxy/chatproxy/internal/store"
 )
 
+// seriesNeeds are the rollup metrics each series reads.
+var seriesNeeds = map[string][]string{
+	"conversations": {MetricEvents}, "messages": {MetricEvents}, "answered": {MetricEvents}, "failed": {MetricEvents},
+	"refused": {MetricEvents}, "visitors": {MetricVisitors}, "returning_visitors": {MetricReturning},
+	"first_token_p50": {MetricFirstToken}, "first_token_p95": {MetricFirstToken},
+	"feedback_up": {MetricFeedback}, "feedback_down": {MetricFeedback},
+	"conversions": {MetricPurchase}, "conversions_value": {MetricPurchase},
+	"assisted_conversions": {MetricPurchase, MetricAssisted}, "assisted_value": {MetricPurchase, MetricAssisted},
+}
+
 // Series metrics: every counter of the summary.
 var seriesMetrics = map[string]func(Summary) float64{
 	"conversations":        func(s Summary) float64 { return float64(s.Conversations) },
@@ -78,7 +88,7 @@ func (q *Query) Timeseries(ctx context.Context, site, metric, interval string, f
 	if err != nil {
 		return nil, err
 	}
-	buckets, err := q.collect(ctx, site, from, to, nil, grain == store.GrainHour, func(t time.Time) time.Time { return Bucket(t, grain) })
+	buckets, err := q.collect(ctx, site, from, to, seriesNeeds[metric], grain == store.GrainHour, func(t time.Time) time.Time { return Bucket(t, grain) })
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,9 @@ type Options struct {
 	// OTLPSink turns tracing on: spans go over OTLP/HTTP to a sink in this process that reads
 	// and counts them (OTEL_EXPORTER_OTLP_ENDPOINT is set to it).
 	OTLPSink bool
+	// EventsRate: analytics events per second posted to POST /api/v1/events during each
+	// proxy run (0 = none), to measure ingest next to the chat.
+	EventsRate int
 }
 
 func (o Options) progress(format string, args ...any) {
@@ -158,6 +161,7 @@ func (b *exchangeBench) engine(ctx context.Context, engine string) ([]Result, er
 	var runs []Result
 	for _, c := range o.Concurrency {
 		o.progress("chatproxy %s, %d concurrent, %s", engine, c, o.Duration)
+		events := startEvents(ctx, p.url, o.EventsRate)
 		r := runLoad(ctx, loadSpec{
 			target: engine, concurrency: c, warmup: o.Warmup, duration: o.Duration,
 			visitors:   newVisitorPool(c, c, p.url, b.webhook, b.want).conversations(o.MessagesPerSession),
@@ -167,6 +171,7 @@ func (b *exchangeBench) engine(ctx context.Context, engine string) ([]Result, er
 			dbUsage:    p.dbUsage,
 			redisUsage: p.redisUsage,
 		})
+		r.Events = events.finish(ctx, p)
 		r.AddedFirstTokenP50ms = r.FirstToken.P50ms - b.direct[c].FirstToken.P50ms
 		r.AddedFirstTokenP99ms = r.FirstToken.P99ms - b.direct[c].FirstToken.P99ms
 		if c == 1 && p.dbURL != "" {

@@ -49,6 +49,8 @@ type Result struct {
 	// Added is proxy − direct at the same concurrency (zero for the direct rows).
 	AddedFirstTokenP50ms float64 `json:"added_first_token_p50_ms"`
 	AddedFirstTokenP99ms float64 `json:"added_first_token_p99_ms"`
+	// Events is the analytics ingest next to this run (-events-rate), nil without it.
+	Events *EventsResult `json:"events,omitempty"`
 }
 
 // ErrorRate is errors per attempted exchange in the window.

@@ -131,6 +131,7 @@ func (rep *Report) WriteText(w io.Writer) {
 		_ = tw.Flush()
 	}
 	rep.writeFloor(w)
+	rep.writeEvents(w)
 	fmt.Fprintln(w, "\ntargets (informational)")
 	for _, t := range rep.Targets {
 		fmt.Fprintf(w, "  %-12s %s: %s\n", t.Verdict, t.Target, t.Measured)
@@ -204,5 +205,15 @@ func (rep *Report) writeErrors(w io.Writer) {
 	}
 	if rep.Failed() {
 		fmt.Fprintf(w, "FAILED: a run lost more than %.1f%% of its exchanges\n", 100*MaxErrorRate)
+	}
+}
+
+// writeEvents prints the analytics ingest that ran next to each proxy run (-events-rate).
+func (rep *Report) writeEvents(w io.Writer) {
+	for _, r := range rep.Runs {
+		if e := r.Events; e != nil {
+			fmt.Fprintf(w, "\nanalytics ingest (%s, concurrency %d): %.0f events/s accepted, %d refused or failed, %d stored, %d dropped by the recorder\n",
+				r.Target, r.Concurrency, e.AcceptedPerSecond, e.Failed, e.Stored, e.Dropped)
+		}
 	}
 }

@@ -245,6 +245,7 @@ func siteYAML(s siteSpec) string {
     allowed_origins: ["` + shopOrigin + `"]
     n8n_webhook_url: "` + s.webhookURL + `"
     abuse: {min_first_message_delay_ms: -1}
+    analytics: {events_per_minute: -1}
     limits: {session_per_minute: ` + hugeLimit + `, ip_per_minute: ` + hugeLimit + `, site_per_minute: ` + hugeLimit +
 		`, sessions_per_ip_per_hour: ` + hugeLimit + `, concurrent_streams_per_ip: ` + hugeLimit + `}
 `

@@ -15,7 +15,7 @@ CREATE TABLE analytics_counts (
     dim     text COLLATE "C" NOT NULL,
     n       bigint NOT NULL,
     total   bigint NOT NULL,
-    PRIMARY KEY (site_id, grain, bucket, metric, dim)
+    PRIMARY KEY (site_id, grain, metric, bucket, dim)
 );
 
 CREATE TABLE analytics_hist (
@@ -25,7 +25,7 @@ CREATE TABLE analytics_hist (
     metric  text COLLATE "C" NOT NULL,
     bin     integer NOT NULL,
     n       bigint NOT NULL,
-    PRIMARY KEY (site_id, grain, bucket, metric, bin)
+    PRIMARY KEY (site_id, grain, metric, bucket, bin)
 );
 
 CREATE TABLE analytics_sketches (
@@ -34,5 +34,5 @@ CREATE TABLE analytics_sketches (
     bucket  timestamptz NOT NULL,
     metric  text COLLATE "C" NOT NULL,
     regs    bytea NOT NULL,
-    PRIMARY KEY (site_id, grain, bucket, metric)
+    PRIMARY KEY (site_id, grain, metric, bucket)
 );

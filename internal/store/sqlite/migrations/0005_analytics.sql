@@ -14,7 +14,7 @@ CREATE TABLE analytics_counts (
     dim     TEXT NOT NULL,
     n       INTEGER NOT NULL,
     total   INTEGER NOT NULL,
-    PRIMARY KEY (site_id, grain, bucket, metric, dim)
+    PRIMARY KEY (site_id, grain, metric, bucket, dim)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE analytics_hist (
@@ -24,7 +24,7 @@ CREATE TABLE analytics_hist (
     metric  TEXT NOT NULL,
     bin     INTEGER NOT NULL,
     n       INTEGER NOT NULL,
-    PRIMARY KEY (site_id, grain, bucket, metric, bin)
+    PRIMARY KEY (site_id, grain, metric, bucket, bin)
 ) STRICT, WITHOUT ROWID;
 
 CREATE TABLE analytics_sketches (
@@ -33,5 +33,5 @@ CREATE TABLE analytics_sketches (
     bucket  INTEGER NOT NULL,
     metric  TEXT NOT NULL,
     regs    BLOB NOT NULL,
-    PRIMARY KEY (site_id, grain, bucket, metric)
+    PRIMARY KEY (site_id, grain, metric, bucket)
 ) STRICT, WITHOUT ROWID;
