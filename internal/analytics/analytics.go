@@ -63,7 +63,9 @@ func NewRecorder(o Options) *Recorder {
 		o.Queue = 4096
 	}
 	if o.Batch <= 0 {
-		o.Batch = 500
+		// Large enough that one writer keeps up with thousands of events a second: a batch
+		// costs a few round trips whatever its size.
+		o.Batch = 2000
 	}
 	if o.FlushEvery <= 0 {
 		o.FlushEvery = 50 * time.Millisecond
