@@ -203,7 +203,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	a.closers = append(a.closers, events.Close)
 	refusals := analytics.NewRefusals(a.Store, log, c.RefusalFlush, c.RefusalCounters)
 	a.closers = append(a.closers, refusals.Close)
-	a.Metrics.AnalyticsDropped(func() int64 { return events.Dropped() + refusals.Dropped() })
+	a.Metrics.AnalyticsDropped(func() int64 { return events.Dropped() + events.Failed() + refusals.Dropped() })
 
 	buf := a.newReplyBuffer()
 	a.closers = append(a.closers, func() { _ = buf.Close() })

@@ -122,11 +122,11 @@ func progress(o DashboardOptions, format string, args ...any) {
 }
 
 // seedEvents writes the events in time order from two writers, in batches of a quarter of a
-// day's events (at least 5,000): each batch is one transaction with its rollup delta, like the
-// recorder's batches, only larger, so ten million events load in minutes.
+// day's events (5,000 to 8,000: larger ones can pass the store's statement timeout on a busy
+// host): each batch is one transaction with its rollup delta, like the recorder's batches.
 func seedEvents(ctx context.Context, st store.Store, o DashboardOptions, from, to time.Time) error {
 	const writers = 2
-	batch := max(5000, o.Events/max(o.Days, 1)/4)
+	batch := min(max(5000, o.Events/max(o.Days, 1)/4), 8000)
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
 	per := o.Events / writers
