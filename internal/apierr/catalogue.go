@@ -62,6 +62,15 @@ var (
 	codeNoEvents               = declare(http.StatusBadRequest, "no_events")
 	codeBlockedContent         = declare(http.StatusBadRequest, "blocked_content")
 	codeInvalidSessionID       = declare(http.StatusBadRequest, "invalid_session_id")
+	codeInvalidFileName        = declare(http.StatusBadRequest, "invalid_file_name")
+	codeTooManyFiles           = declare(http.StatusBadRequest, "too_many_files")
+	codeImageTooLarge          = declare(http.StatusBadRequest, "image_too_large")
+	codePolyglotFile           = declare(http.StatusBadRequest, "polyglot_file")
+	codeInvalidFile            = declare(http.StatusBadRequest, "invalid_file")
+	codeUploadsDisabled        = declare(http.StatusForbidden, "uploads_disabled")
+	codeUploadNotFound         = declare(http.StatusNotFound, "upload_not_found")
+	codeFileTooLarge           = declare(http.StatusRequestEntityTooLarge, "file_too_large")
+	codeUnsupportedFileType    = declare(http.StatusUnsupportedMediaType, "unsupported_file_type")
 	codeUnauthorized           = declare(http.StatusUnauthorized, "unauthorized")
 	codeSessionExpired         = declare(http.StatusUnauthorized, "session_expired")
 	codeOriginNotAllowed       = declare(http.StatusForbidden, "origin_not_allowed")
@@ -165,6 +174,41 @@ func SessionOriginMismatch() *Error {
 
 // InvalidSessionID: an @n8n/chat sessionId that is not a UUID.
 func InvalidSessionID() *Error { return codeInvalidSessionID.with("sessionId must be a UUID.") }
+
+// InvalidFileName: an uploaded file's name holds a path, control characters or nothing.
+func InvalidFileName() *Error {
+	return codeInvalidFileName.with("The file name must be a plain name, without a path.")
+}
+
+// TooManyFiles: more files than the site allows at once.
+func TooManyFiles() *Error { return codeTooManyFiles.with("Too many files at once.") }
+
+// ImageTooLarge: an image whose pixel size is over the limit (a decompression bomb).
+func ImageTooLarge() *Error { return codeImageTooLarge.with("The image is too large.") }
+
+// PolyglotFile: a file that carries another file after the end of its own format.
+func PolyglotFile() *Error {
+	return codePolyglotFile.with("The file holds more than its own format allows.")
+}
+
+// InvalidFile: a file that claims a type by its first bytes but is not well formed.
+func InvalidFile() *Error {
+	return codeInvalidFile.with("The file is damaged or not what it claims to be.")
+}
+
+// UploadsDisabled: the site does not take files.
+func UploadsDisabled() *Error { return codeUploadsDisabled.with("This chat does not take files.") }
+
+// UploadNotFound: no upload with this id for this session.
+func UploadNotFound() *Error { return codeUploadNotFound.with("No such file.") }
+
+// FileTooLarge: a file over the site's size limit.
+func FileTooLarge() *Error { return codeFileTooLarge.with("The file is larger than this chat allows.") }
+
+// UnsupportedFileType: the content is not one of the site's allowed types.
+func UnsupportedFileType() *Error {
+	return codeUnsupportedFileType.with("This type of file is not allowed here.")
+}
 
 // Forbidden: the caller may not act on this resource; message says which.
 func Forbidden(message string) *Error { return codeForbidden.with(message) }

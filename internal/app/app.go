@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/stream"
 	"github.com/chatproxy/chatproxy/internal/stream/redisbuf"
 	"github.com/chatproxy/chatproxy/internal/tracing"
+	"github.com/chatproxy/chatproxy/internal/uploads"
 	"github.com/chatproxy/chatproxy/internal/upstream"
 	"github.com/chatproxy/chatproxy/internal/webui"
 )
@@ -229,6 +231,10 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	a.Chat = chat.New(chatOpts)
 	a.closers = append(a.closers, a.Chat.Close)
 
+	files, err := newUploads(c, a.Store, keyring)
+	if err != nil {
+		return nil, err
+	}
 	sessions := session.New(sessOpts)
 	a.Privacy = &privacy.Service{Store: a.Store, Sessions: sessions}
 	deps := httpapi.Deps{
@@ -236,6 +242,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 		Sessions: sessions, Privacy: a.Privacy, Audit: audit.New(a.Store),
 		Events:   events,
 		N8N:      n8nchat.New(n8nchat.Options{Store: a.Store, Sessions: sessions, HashKey: hashKey}),
+		Uploads:  files,
 		Guard:    guard.New(limiter, a.Metrics, refusals),
 		IPs:      clientip.NewResolver(c.TrustedProxies),
 		JWKS:     a.jwks,
@@ -449,4 +456,18 @@ func (a *App) Warnings() []string {
 		out = append(out, w)
 	}
 	return out
+}
+
+// newUploads keeps uploaded files in S3-compatible storage when CHATPROXY_S3_ENDPOINT is set,
+// else under the data directory.
+func newUploads(c config.Config, st store.Store, keyring store.Cipher) (*uploads.Service, error) {
+	var objects uploads.Objects = uploads.Dir(filepath.Join(c.DataDir, "uploads"))
+	if c.S3.Endpoint != "" {
+		s3, err := uploads.NewS3(c.S3)
+		if err != nil {
+			return nil, &config.Error{Setting: "CHATPROXY_S3_ENDPOINT", Problem: err.Error()}
+		}
+		objects = s3
+	}
+	return uploads.New(uploads.Options{Store: st, Objects: objects, Cipher: keyring}), nil
 }

@@ -62,6 +62,8 @@ type Config struct {
 	MemoryLimit int64
 	// Tracing exports OpenTelemetry spans over OTLP/HTTP when an endpoint is set (OTEL_*).
 	Tracing Tracing
+	// S3 stores uploaded files when its endpoint is set (CHATPROXY_S3_*), else the data dir.
+	S3 S3
 	// AnalyticsQueue is how many analytics events may wait for the writer before new ones are
 	// dropped (CHATPROXY_ANALYTICS_QUEUE).
 	AnalyticsQueue int
@@ -126,6 +128,7 @@ type Site struct {
 	Retention        Retention `yaml:"retention" json:"retention"`
 	LegalHold        bool      `yaml:"legal_hold" json:"legal_hold"`
 	Analytics        Analytics `yaml:"analytics" json:"analytics"`
+	Uploads          Uploads   `yaml:"uploads" json:"uploads"` // files visitors may attach (uploads.go)
 	// Trusted: the webhook URL came from the operator (env or sites file), not from an admin API.
 	Trusted bool `yaml:"-" json:"-"`
 }
@@ -275,6 +278,7 @@ func ApplySiteDefaults(s *Site) {
 	}
 	applyLimitDefaults(&s.Limits)
 	applyAbuseDefaults(&s.Abuse)
+	applyUploadDefaults(&s.Uploads)
 	if s.Analytics.AttributionWindow == 0 {
 		s.Analytics.AttributionWindow = Dur(DefaultAttribution)
 	}

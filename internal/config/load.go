@@ -199,6 +199,7 @@ func Load(look Lookup) (Config, error) {
 	c.TrustedProxies = r.prefixes("TRUSTED_PROXIES")
 	c.MemoryLimit = r.byteSize("CHATPROXY_MEMORY_LIMIT")
 	c.Tracing = r.tracing(c.Tracing)
+	c.S3 = r.s3()
 	if c.AnalyticsQueue = r.integer("CHATPROXY_ANALYTICS_QUEUE", c.AnalyticsQueue); c.AnalyticsQueue < 1 || c.AnalyticsQueue > 1_000_000 {
 		r.fail(settingErr("CHATPROXY_ANALYTICS_QUEUE", "must be between 1 and 1000000, got %d", c.AnalyticsQueue))
 	}

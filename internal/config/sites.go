@@ -203,6 +203,9 @@ func ValidateSite(s Site) error {
 	if err := s.Analytics.validate(); err != nil {
 		return err
 	}
+	if err := s.Uploads.validate(); err != nil {
+		return err
+	}
 	return s.Widget.validate()
 }
 

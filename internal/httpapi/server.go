@@ -28,6 +28,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/tracing"
+	"github.com/chatproxy/chatproxy/internal/uploads"
 )
 
 // Guard applies rate limits, budgets and abuse rules. Every method decides before anything is
@@ -55,6 +56,7 @@ type Deps struct {
 	Sessions *session.Service
 	Chat     *chat.Service
 	N8N      *n8nchat.Service // the official @n8n/chat widget's sessions
+	Uploads  *uploads.Service // visitors' files
 	Store    store.Store
 	Privacy  *privacy.Service // visitors' export and erasure
 	Audit    *audit.Log       // nil: visitors' erasures are not audited
@@ -123,6 +125,8 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/events", s.events)
 	s.handle("POST "+n8nPrefix+"{site_id}", s.n8nChat)
 	s.handle("OPTIONS "+n8nPrefix+"{site_id}", s.n8nPreflight)
+	s.handle("POST /api/v1/uploads", s.uploadCreate)
+	s.handle("GET /api/v1/uploads/{id}", s.uploadGet)
 	s.handle("OPTIONS /api/", s.preflight)
 	s.handle("GET /health", s.health)
 	s.handle("GET /health/live", s.live)

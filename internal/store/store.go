@@ -124,6 +124,7 @@ type Store interface {
 	Analytics     // analytics events and their rollups (analytics.go)
 	N8NBindings   // @n8n/chat widget session ids bound to sessions (n8nbindings.go)
 	Conversations // the console's reads of conversations (conversations.go)
+	Uploads       // visitors' uploaded files (uploads.go)
 
 	// Migrate applies pending migrations (idempotent, safe to call from several replicas at once).
 	Migrate(ctx context.Context) error

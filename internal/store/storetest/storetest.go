@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"N8NBindings", runN8NBindings},
 		{"Conversations", runConversations},
 		{"Refusals", runRefusals},
+		{"Uploads", runUploads},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.tests(t, open) })
