@@ -29,34 +29,52 @@ func (s *Service) Delete(ctx context.Context, sessionID string) error {
 
 // Export calls fn with every conversation matching q, newest first, in batches of
 // store.MaxConversationBatch: each batch is one short query, so no statement or transaction
-// stays open while a slow client reads, and memory stays at one batch. q.Limit and the
-// search's scan bound do not apply. It returns how many conversations went to fn.
+// stays open while a slow client reads, and memory stays at two batches. The next batch is
+// read while fn writes the current one (the database and the encoding overlap). q.Limit and
+// the search's scan bound do not apply. It returns how many conversations went to fn.
 func (s *Service) Export(ctx context.Context, q Query, fn func(store.Conversation) error) (int, error) {
-	n := 0
-	q.Limit = exportBatch
-	scan := &Scan{}
-	for {
-		batch, err := s.Store.ListConversations(ctx, q.ConversationFilter)
-		if err != nil {
-			return n, err
-		}
-		rows := batch
-		if q.needsScan() {
-			if rows, _, err = s.match(ctx, q, batch, len(batch)+1, scan); err != nil {
-				return n, err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type batch struct {
+		rows []store.Conversation
+		err  error
+	}
+	batches := make(chan batch, 1)
+	go func() {
+		defer close(batches)
+		q := q
+		q.Limit = exportBatch
+		scan := &Scan{}
+		for {
+			b, err := s.Store.ListConversations(ctx, q.ConversationFilter)
+			rows := b
+			if err == nil && q.needsScan() {
+				rows, _, err = s.match(ctx, q, b, len(b)+1, scan)
 			}
+			select {
+			case batches <- batch{rows, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(b) < exportBatch {
+				return
+			}
+			last := b[len(b)-1]
+			q.AfterStarted, q.AfterID = last.StartedAt, last.SessionID
 		}
-		for _, c := range rows {
+	}()
+	n := 0
+	for b := range batches {
+		if b.err != nil {
+			return n, b.err
+		}
+		for _, c := range b.rows {
 			c.Preview = Preview(c.Preview)
 			if err := fn(c); err != nil {
 				return n, err
 			}
 			n++
 		}
-		if len(batch) < exportBatch {
-			return n, nil
-		}
-		last := batch[len(batch)-1]
-		q.AfterStarted, q.AfterID = last.StartedAt, last.SessionID
 	}
+	return n, ctx.Err()
 }

@@ -11,19 +11,21 @@ import (
 	"github.com/chatproxy/chatproxy/internal/store"
 )
 
-// conversationSelect summarises each session with three small lookups on messages_session_id
-// (count and last time; the last message, whose role and status give the conversation's
-// status; the first visitor message, the preview), so a page costs a few index probes per row
-// whatever the table's size. The last-message lateral also drops sessions with no message.
+// conversationSelect summarises each session with two small lookups on its messages: one
+// index-only scan of messages_session_summary gives the count, the last time and the last
+// message's role and status (the conversation's status); one index probe and one heap read
+// give the first visitor message (the preview). A page costs a few buffers per row whatever
+// the table's size. The inner join on the summary drops sessions with no message.
 const conversationSelect = `SELECT s.id, s.site_id, s.visitor_id, s.created_at, s.is_returning, s.country,
-    s.page_url_enc, a.n, a.last_at, ` + conversationStatus + `, COALESCE(f.id, ''), f.content_enc
+    s.page_url_enc, a.n, a.last_at, a.status, COALESCE(f.id, ''), f.content_enc
 FROM sessions s
-CROSS JOIN LATERAL (SELECT m.role, m.status FROM messages m WHERE m.session_id = s.id ORDER BY m.id DESC LIMIT 1) l
-CROSS JOIN LATERAL (SELECT count(*) AS n, max(m.created_at) AS last_at FROM messages m WHERE m.session_id = s.id) a
+JOIN LATERAL (SELECT count(*) AS n, max(m.created_at) AS last_at,
+        (array_agg(CASE WHEN m.role = 'assistant' THEN m.status ELSE 'pending' END ORDER BY m.id DESC))[1] AS status
+    FROM messages m WHERE m.session_id = s.id) a ON a.n > 0
 LEFT JOIN LATERAL (SELECT m.id, m.content_enc FROM messages m WHERE m.session_id = s.id AND m.role = 'user' ORDER BY m.id LIMIT 1) f ON true
 `
 
-const conversationStatus = `CASE WHEN l.role = 'assistant' THEN l.status ELSE 'pending' END`
+const conversationStatus = `a.status`
 
 // conversationQuery builds the list query for f: one site is an equality, so the
 // sessions_site_created index returns rows in order and the LIMIT stops the scan early.
