@@ -237,13 +237,15 @@ func New(ctx context.Context, c config.Config, log *slog.Logger, opts ...Option)
 	}
 	sessions := session.New(sessOpts)
 	a.Privacy = &privacy.Service{Store: a.Store, Sessions: sessions}
+	g := guard.New(limiter, a.Metrics, refusals)
+	g.HoldSlotsFor(chatOpts.ReplyTimeout + time.Minute)
 	deps := httpapi.Deps{
 		Config: c, Sites: a.Sites, Store: a.Store, Chat: a.Chat, Metrics: a.Metrics, Log: log, Tracer: tracer,
 		Sessions: sessions, Privacy: a.Privacy, Audit: audit.New(a.Store),
 		Events:   events,
 		N8N:      n8nchat.New(n8nchat.Options{Store: a.Store, Sessions: sessions, HashKey: hashKey}),
 		Uploads:  files,
-		Guard:    guard.New(limiter, a.Metrics, refusals),
+		Guard:    g,
 		IPs:      clientip.NewResolver(c.TrustedProxies),
 		JWKS:     a.jwks,
 		Web:      webui.FS(),

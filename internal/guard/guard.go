@@ -25,14 +25,15 @@ import (
 	"github.com/chatproxy/chatproxy/internal/store"
 )
 
-// slotTTL bounds how long a concurrency slot of a crashed replica survives.
-const slotTTL = 5 * time.Minute
+// minSlotTTL bounds how long a concurrency slot of a crashed replica survives.
+const minSlotTTL = 5 * time.Minute
 
 // Guard implements httpapi.Guard.
 type Guard struct {
 	lim      ratelimit.Limiter
 	metrics  *metrics.Metrics
 	refusals Refusals
+	slotTTL  time.Duration
 	now      func() time.Time
 	// concurrent: the limiter's calls are round trips (Redis), so a message's independent
 	// checks are made at once: one round trip's wait instead of one per check.
@@ -47,8 +48,13 @@ type Refusals interface {
 
 // New builds a Guard; refusals may be nil.
 func New(lim ratelimit.Limiter, m *metrics.Metrics, refusals Refusals) *Guard {
-	return &Guard{lim: lim, metrics: m, refusals: refusals, now: time.Now, concurrent: ratelimit.Remote(lim)}
+	return &Guard{lim: lim, metrics: m, refusals: refusals, slotTTL: minSlotTTL, now: time.Now, concurrent: ratelimit.Remote(lim)}
 }
+
+// HoldSlotsFor makes stream slots survive at least d unreleased: a reply holds its slots until
+// n8n is done, so d is the longest a reply may run (a slot that expired earlier would let a
+// visitor past its caps while its reply still runs).
+func (g *Guard) HoldSlotsFor(d time.Duration) { g.slotTTL = max(minSlotTTL, d) }
 
 // refusal counts a refusal and returns err. A session whose visitor withdrew consent
 // (sess.NoAnalytics) is left out of the analytics counts; the metric has no personal data.
@@ -192,7 +198,7 @@ func (g *Guard) Stream(ctx context.Context, st *site.Site, sess store.Session, i
 			continue
 		}
 		takes = append(takes, func(ctx context.Context) error {
-			rel, ok, err := g.lim.Acquire(ctx, s.key, s.max, slotTTL)
+			rel, ok, err := g.lim.Acquire(ctx, s.key, s.max, g.slotTTL)
 			switch {
 			case err != nil:
 				return err

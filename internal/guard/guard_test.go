@@ -158,3 +158,20 @@ func code(err error) string {
 	}
 	return err.Error()
 }
+
+// TestSlotsOutliveTheLongestReply: slots are held until n8n is done, so they must not expire
+// before the longest reply ends (nor sooner than the minimum for crashed replicas).
+func TestSlotsOutliveTheLongestReply(t *testing.T) {
+	g := New(ratelimit.NewMemory(), metrics.New(), nil)
+	if g.slotTTL != minSlotTTL {
+		t.Fatalf("default slot TTL %v", g.slotTTL)
+	}
+	g.HoldSlotsFor(11 * time.Minute)
+	if g.slotTTL != 11*time.Minute {
+		t.Fatalf("slot TTL %v after HoldSlotsFor(11m)", g.slotTTL)
+	}
+	g.HoldSlotsFor(time.Minute)
+	if g.slotTTL != minSlotTTL {
+		t.Fatalf("slot TTL %v after HoldSlotsFor(1m), want the minimum", g.slotTTL)
+	}
+}
