@@ -44,3 +44,18 @@ func (g *Guard) FirstSeen(ctx context.Context, key string) (time.Time, error) {
 	}
 	return now.Add(d.RetryAfter - seenPeriod), nil
 }
+
+// Upload limits file uploads per session and per client IP, at the site's session_per_minute
+// and ip_per_minute rates counted apart from messages: an upload is work and storage even
+// when no message ever names it.
+func (g *Guard) Upload(ctx context.Context, st *site.Site, sess store.Session, ip netip.Addr) error {
+	if n := st.Limits.SessionPerMinute; n > 0 {
+		if err := g.allow(ctx, st, sess, "up:sess:"+sess.ID, perMinute("upload_session", n)); err != nil {
+			return err
+		}
+	}
+	if n := st.Limits.IPPerMinute; n > 0 && ip.IsValid() {
+		return g.allow(ctx, st, sess, "up:ip:"+st.ID+":"+clientip.Key(ip), perMinute("upload_ip", n))
+	}
+	return nil
+}

@@ -42,6 +42,8 @@ type Guard interface {
 	// was first seen; FirstSeen reports that time (now when never).
 	PageView(ctx context.Context, s *site.Site, ip netip.Addr, key string) error
 	FirstSeen(ctx context.Context, key string) (time.Time, error)
+	// Upload limits file uploads per session and IP.
+	Upload(ctx context.Context, s *site.Site, sess store.Session, ip netip.Addr) error
 }
 
 // Pinger reports the health of an optional dependency (Redis).

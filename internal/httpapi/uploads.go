@@ -28,6 +28,9 @@ func (s *Server) uploadCreate(w http.ResponseWriter, r *http.Request) error {
 	if !rules.Enabled || s.Uploads == nil {
 		return apierr.UploadsDisabled()
 	}
+	if err := s.Guard.Upload(r.Context(), st, sess, s.IPs.ClientIP(r)); err != nil {
+		return err
+	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "multipart/form-data" {
 		return apierr.UnsupportedMediaType("Send the file as multipart/form-data.")
 	}

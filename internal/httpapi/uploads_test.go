@@ -135,3 +135,23 @@ func TestUploads(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadsRateLimited: uploads spend a rate of their own per session.
+func TestUploadsRateLimited(t *testing.T) {
+	e := newEnv(t, "sqlite", withOtherSiteYAML(`    abuse: {min_first_message_delay_ms: -1}
+    limits: {session_per_minute: 2, ip_per_minute: 1000, sessions_per_ip_per_hour: 1000}
+    uploads: {enabled: true}
+`))
+	resp := e.do(request{method: "POST", path: "/api/v1/session/create", origin: otherOrigin, body: map[string]any{"site_id": "other"}})
+	var s session
+	decode(t, resp, &s)
+	photo := uploadstest.JPEGWithGPS(t)
+	for i := range 2 {
+		if resp := e.uploadFiles(s, otherOrigin, file("a.jpg", photo)); resp.StatusCode != 200 {
+			t.Fatalf("upload %d: %d %s", i, resp.StatusCode, readAll(resp))
+		}
+	}
+	if resp := e.uploadFiles(s, otherOrigin, file("a.jpg", photo)); resp.StatusCode != 429 || errorCode(t, resp) != "rate_limited" {
+		t.Errorf("third upload in a minute: %d, want 429", resp.StatusCode)
+	}
+}
