@@ -7,6 +7,7 @@ import { startEnv } from './lib/env.mjs';
 import { tests as analytics } from './scenarios/analytics.mjs';
 import { SCREENSHOTS, tests as chat } from './scenarios/chat.mjs';
 import { tests as n8nchat } from './scenarios/n8nchat.mjs';
+import { tests as privacy } from './scenarios/privacy.mjs';
 import { tests as resilience } from './scenarios/resilience.mjs';
 import { tests as security } from './scenarios/security.mjs';
 import { tests as seed } from './scenarios/seed.mjs';
@@ -32,7 +33,7 @@ async function main() {
   }
   mkdirSync(SCREENSHOTS, { recursive: true });
   const filter = process.argv[2] ?? '';
-  const all = [...chat, ...n8nchat, ...seed, ...resilience, ...storage, ...security, ...ui, ...analytics].filter((t) => t.name.includes(filter));
+  const all = [...chat, ...n8nchat, ...seed, ...resilience, ...storage, ...security, ...ui, ...analytics, ...privacy].filter((t) => t.name.includes(filter));
   const env = await startEnv();
   let passed = 0;
   let failed = 0;

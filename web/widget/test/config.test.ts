@@ -70,3 +70,16 @@ describe('originAllowed', () => {
     expect(originAllowed(origin, allowed)).toBe(want);
   });
 });
+
+describe('privacy settings', () => {
+  it('reads consent, the policy link and identify, strictest on unknown values', () => {
+    expect(normaliseConfig({}, 's').consent).toBe('notice');
+    expect(normaliseConfig({ consent: 'none' }, 's').consent).toBe('none');
+    expect(normaliseConfig({ consent: 'opt_in' }, 's').consent).toBe('opt_in');
+    expect(normaliseConfig({ consent: 'OPT-IN?' }, 's').consent).toBe('opt_in');
+    expect(normaliseConfig({ privacy_policy_url: 'https://shop.example/p' }, 's').privacyPolicyUrl).toBe('https://shop.example/p');
+    expect(normaliseConfig({ privacy_policy_url: 'javascript:alert(1)' }, 's').privacyPolicyUrl).toBe('');
+    expect(normaliseConfig({ identify: 'fingerprint' }, 's').fingerprint).toBe(true);
+    expect(normaliseConfig({}, 's').fingerprint).toBe(false);
+  });
+});

@@ -12,6 +12,7 @@ describe('postMessage shape checks', () => {
       type: 'chatproxy:store', key: 'session', value: null,
     });
     expect(parseFrameMessage({ type: 'chatproxy:unread', count: 3 })).toEqual({ type: 'chatproxy:unread', count: 3 });
+    expect(parseHostMessage({ type: 'chatproxy:consent', granted: false })).toEqual({ type: 'chatproxy:consent', granted: false });
   });
 
   it.each([
@@ -24,6 +25,7 @@ describe('postMessage shape checks', () => {
     { type: 'chatproxy:context', context: [1, 2] },
     { type: 'chatproxy:page', url: 'https://x', mobile: 'yes' },
     { type: 'chatproxy:restore', ok: true, values: { a: 1 } },
+    { type: 'chatproxy:consent', granted: 'yes' },
     { type: 'chatproxy:open', pad: 'x'.repeat(5000) },
     { type: 'chatproxy:send', text: 'x'.repeat(17000) },
   ])('host→frame rejects %j', (data) => {

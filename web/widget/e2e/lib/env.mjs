@@ -1,7 +1,7 @@
 // The e2e world: the fake n8n, a static "shop" site on 127.0.0.1 (a different site from the
 // proxy on localhost), and the real chatproxy binary configured for both.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -70,6 +70,16 @@ function sitesYaml({ shopOrigin, proxyOrigin, relayOrigin, webhook, secret }) {
     signing: {algorithm: HS256, secret: "${secret}"}
     abuse: {min_first_message_delay_ms: -1}
     widget: {title: "E2E Stats Shop", welcome: "Hi! Ask me anything."}
+  - id: optin
+    name: E2E shop asking consent first
+    allowed_origins: ["${shopOrigin}", "${proxyOrigin}"]
+    n8n_webhook_url: "${webhook}"
+    signing: {algorithm: HS256, secret: "${secret}"}
+    abuse: {min_first_message_delay_ms: -1}
+    consent: opt_in
+    privacy_policy_url: "https://shop.example/privacy"
+    limits: {session_per_minute: 1000, ip_per_minute: 10000, sessions_per_ip_per_hour: 10000, concurrent_streams_per_ip: 100}
+    widget: {title: "E2E Opt-in Shop", welcome: "Hi! Ask me anything."}
 `;
 }
 
@@ -139,6 +149,12 @@ export async function startEnv() {
     proxyOrigin,
     relayOrigin,
     proxyPort,
+    dataDir,
+    /** One integer from the server's SQLite database (read with the sqlite3 command). */
+    sql(query) {
+      const out = execFileSync('sqlite3', [join(dataDir, 'chatproxy.db'), query], { encoding: 'utf8' });
+      return Number(out.trim());
+    },
     log: () => log,
     async stop() {
       proc.kill('SIGTERM');

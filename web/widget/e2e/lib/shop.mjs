@@ -59,6 +59,8 @@ function pagesFor(proxyOrigin) {
     '/slow': page({ title: 'A shop with the bot rule on', proxyOrigin, siteId: 'slow' }),
     // Site "stats" is used by the analytics test alone, so its numbers are exactly that test's.
     '/stats': page({ title: 'A shop whose analytics are checked', proxyOrigin, siteId: 'stats' }),
+    // Site "optin" stores nothing before the visitor accepts (docs/privacy.md#consent).
+    '/optin': page({ title: 'A shop asking consent first', proxyOrigin, siteId: 'optin' }),
   };
 }
 

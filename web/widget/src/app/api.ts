@@ -96,7 +96,7 @@ export class Api {
     return res.json();
   }
 
-  async createSession(body: { site_id: string; page_url?: string; visitor_id?: string }): Promise<SessionInfo> {
+  async createSession(body: { site_id: string; page_url?: string; visitor_id?: string; consent?: boolean; fingerprint?: string }): Promise<SessionInfo> {
     const res = await this.call('/api/v1/session/create', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -122,6 +122,26 @@ export class Api {
     });
     const body = (await res.json()) as { messages?: HistoryMessage[] };
     return Array.isArray(body.messages) ? body.messages : [];
+  }
+
+  /** The session's data as the JSON the server exports. */
+  async exportMine(): Promise<Blob> {
+    const res = await this.call('/api/v1/me/export', { headers: this.headers() });
+    return res.blob();
+  }
+
+  /** Erases the session's conversation on the server. */
+  async eraseMine(): Promise<void> {
+    await this.call('/api/v1/me', { method: 'DELETE', headers: this.headers() });
+  }
+
+  /** Tells the server whether analytics events may be recorded for this session. */
+  async setAnalytics(on: boolean): Promise<void> {
+    await this.call('/api/v1/me/consent', {
+      method: 'POST',
+      headers: this.headers({ 'Content-Type': 'application/json' }),
+      body: JSON.stringify({ analytics: on }),
+    });
   }
 
   /** Sends a message; resolves with the open SSE response. */

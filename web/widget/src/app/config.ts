@@ -21,6 +21,29 @@ export interface SiteConfig {
   suggestions: string[];
   /** Text overrides, including welcome/placeholder/title/subtitle when the site sets them. */
   texts: Record<string, string>;
+  /** none | notice | opt_in (docs/privacy.md#consent); anything unknown is treated as opt_in. */
+  consent: Consent;
+  /** https link shown in the privacy notice, '' when none. */
+  privacyPolicyUrl: string;
+  /** Send a coarse fingerprint (only with identify: fingerprint, and never before consent). */
+  fingerprint: boolean;
+}
+
+export type Consent = 'none' | 'notice' | 'opt_in';
+
+/** The strictest reading wins: a value the widget does not know asks for consent. */
+function consentOf(v: unknown): Consent {
+  if (v === undefined || v === null || v === '' || v === 'notice') return 'notice';
+  return v === 'none' ? 'none' : 'opt_in';
+}
+
+function httpsOnly(v: unknown): string {
+  const s = str(v);
+  try {
+    return new URL(s).protocol === 'https:' ? s : '';
+  } catch {
+    return '';
+  }
 }
 
 type Raw = Record<string, unknown>;
@@ -78,6 +101,9 @@ export function normaliseConfig(input: unknown, siteId: string): SiteConfig {
     position: look.position === 'left' ? 'left' : 'right',
     suggestions: suggestions.slice(0, 6),
     texts,
+    consent: consentOf(raw.consent),
+    privacyPolicyUrl: httpsOnly(raw.privacy_policy_url),
+    fingerprint: raw.identify === 'fingerprint',
   };
 }
 

@@ -9,6 +9,7 @@ import { fromHistory, insertAnswer, pendingAnswered } from './history';
 import { makeTranslator, pickLanguage } from './i18n';
 import { Outbox, type OutboxItem, type SendOutcome } from './outbox';
 import { HostBridge, SessionStore } from './persist';
+import { coarseFingerprint, saveFile } from './privacy';
 import { ReplyTracker } from './reply';
 import { SessionKeeper } from './session';
 import { patchMessage, Store, uuid, type ChatMessage, type ChatState } from './state';
@@ -53,12 +54,15 @@ export class ChatController {
   private unread = 0;
   private retryTimer = 0;
   private retryFailures = 0;
+  /** The visitor's (or the shop banner's) answer: null until given. Matters on opt_in sites. */
+  private consented: boolean | null = null;
 
   constructor(private readonly env: Env) {
     const t = makeTranslator('en');
     this.store = new Store<ChatState>({
       phase: 'loading', config: null, lang: 'en', t, messages: [], connection: 'connected',
       persistence: 'unknown', rateWait: 0, notice: '', announce: '', open: false, mobile: false,
+      declined: false, menu: false, confirmErase: false,
     });
     this.outbox = new Outbox((item) => this.deliver(item));
   }
@@ -128,6 +132,9 @@ export class ChatController {
       case 'chatproxy:context':
         this.context = msg.context;
         break;
+      case 'chatproxy:consent':
+        this.setConsent(msg.granted);
+        break;
       case 'chatproxy:page':
         if (/^https?:\/\//.test(msg.url)) this.pageUrl = msg.url.slice(0, 2048);
         this.store.set({ mobile: msg.mobile });
@@ -139,7 +146,95 @@ export class ChatController {
     this.unread = 0;
     this.bridge?.post({ type: 'chatproxy:unread', count: 0 });
     this.store.set({ open: true });
+    if (this.needsConsent()) {
+      // opt_in: nothing is stored, created or sent until the visitor accepts.
+      if (this.s.phase !== 'unavailable') this.store.set({ phase: 'consent' });
+      return;
+    }
     void this.start();
+  }
+
+  /** An opt_in site whose visitor has not accepted (yet). */
+  private needsConsent(): boolean {
+    return this.s.config?.consent === 'opt_in' && this.consented !== true;
+  }
+
+  /** The visitor accepted in the chat. */
+  accept(): void {
+    this.setConsent(true);
+  }
+
+  /** The visitor declined in the chat: nothing happens, nothing is stored. */
+  decline(): void {
+    this.store.set({ declined: true });
+  }
+
+  /**
+   * Consent from the visitor or the shop's banner (ChatProxy.consent). Granting starts the
+   * chat if it waited for it; withdrawing stops analytics for the session and, on opt_in
+   * sites, forgets the stored session in this browser.
+   */
+  setConsent(granted: boolean): void {
+    const before = this.consented;
+    this.consented = granted;
+    const rec = this.session?.usable();
+    if (rec && before !== granted) void this.api.setAnalytics(granted).catch(() => undefined);
+    if (granted) {
+      if (this.s.phase === 'consent') {
+        this.store.set({ phase: 'loading', declined: false });
+        void this.start();
+      }
+      return;
+    }
+    if (this.s.config?.consent === 'opt_in') this.reset(this.s.open ? 'consent' : 'ready', true);
+  }
+
+  /** Back to an empty chat; with forgetAll, nothing of the visitor is kept in this browser. */
+  private reset(phase: ChatState['phase'], forgetAll: boolean): void {
+    this.replies.abort();
+    this.replies = new AbortController();
+    this.outbox.clear();
+    if (forgetAll) this.session?.clear();
+    this.session = null;
+    this.started = null;
+    this.store.set({ messages: [], phase, menu: false, confirmErase: false, announce: '' });
+  }
+
+  toggleMenu(): void {
+    this.store.set({ menu: !this.s.menu, confirmErase: false });
+  }
+
+  /** "Download my conversation": the server's JSON export of this session. */
+  async download(): Promise<void> {
+    this.store.set({ menu: false });
+    const rec = this.session?.usable();
+    if (!rec) return;
+    try {
+      saveFile(this.env.win, await this.api.exportMine(), `conversation-${rec.sessionId}.json`);
+    } catch {
+      this.store.set({ notice: this.s.t('privacyFailed') });
+    }
+  }
+
+  /** "Delete my conversation": asks first (confirmErase), then erases on the server. */
+  askErase(): void {
+    this.store.set({ menu: false, confirmErase: true });
+  }
+
+  cancelErase(): void {
+    this.store.set({ confirmErase: false });
+  }
+
+  async erase(): Promise<void> {
+    const rec = this.session?.usable();
+    try {
+      if (rec) await this.api.eraseMine();
+    } catch {
+      this.store.set({ confirmErase: false, notice: this.s.t('privacyFailed') });
+      return;
+    }
+    this.reset('ready', true);
+    this.store.set({ notice: this.s.t('erased') });
   }
 
   /** The visitor closed the chat from inside (close button or Escape). */
@@ -158,9 +253,13 @@ export class ChatController {
     const { win, siteId } = this.env;
     if (!this.bridge) return;
     const store = SessionStore.init(win, siteId, this.bridge, await this.restored);
+<<<<<<< HEAD
     this.session = new SessionKeeper(this.api, store, siteId, () => this.pageUrl, Date.now, (id) =>
       this.bridge?.post({ type: 'chatproxy:visitor', id }),
     );
+=======
+    this.session = new SessionKeeper(this.api, store, siteId, () => this.pageUrl, Date.now, () => this.sessionExtras());
+>>>>>>> e207749 (Widget privacy: notice with policy link before the first message, opt_in prompt (nothing stored, created or sent before consent), ChatProxy.consent(true|false) through the loader (withdrawal stops analytics and forgets an opt_in session), menu with Download/Delete my conversation and a confirmation; fingerprint only on identify: fingerprint sites after consent; Chromium e2e reading cookies, both storages, the SQLite database and n8n's calls)
     this.store.set({ persistence: store.mode });
     const rec = this.session.usable();
     if (rec) await this.loadHistory(rec.sessionId);
@@ -174,6 +273,14 @@ export class ChatController {
       this.rejoin(pending.id, pending.text);
     }
     void this.outbox.flush();
+  }
+
+  private sessionExtras(): { consent?: boolean; fingerprint?: string } {
+    const config = this.s.config;
+    const out: { consent?: boolean; fingerprint?: string } = {};
+    if (config?.consent === 'opt_in') out.consent = this.consented === true;
+    if (config?.fingerprint && !this.needsConsent()) out.fingerprint = coarseFingerprint(this.env.win);
+    return out;
   }
 
   private async loadHistory(sessionId: string): Promise<void> {
@@ -208,6 +315,7 @@ export class ChatController {
 
   /** A message from the visitor (composer, suggestion chip or the host API). */
   send(raw: string): void {
+    if (this.needsConsent()) return;
     const text = raw.trim();
     const max = this.s.config?.maxMessageLength ?? 4000;
     if (!text) return;

@@ -35,7 +35,8 @@ export interface ChatMessage {
 }
 
 export interface ChatState {
-  phase: 'loading' | 'ready' | 'unavailable';
+  /** consent: an opt_in site waiting for the visitor to accept (nothing stored yet). */
+  phase: 'loading' | 'ready' | 'unavailable' | 'consent';
   config: SiteConfig | null;
   lang: Lang;
   t: Translate;
@@ -50,6 +51,11 @@ export interface ChatState {
   announce: string;
   open: boolean;
   mobile: boolean;
+  /** The visitor declined on an opt_in site. */
+  declined: boolean;
+  /** The header's privacy menu is open / the erase confirmation is shown. */
+  menu: boolean;
+  confirmErase: boolean;
 }
 
 export class Store<S> {

@@ -17,7 +17,8 @@ export type HostMessage =
   | { type: 'chatproxy:send'; text: string }
   | { type: 'chatproxy:context'; context: Record<string, unknown> }
   | { type: 'chatproxy:page'; url: string; mobile: boolean }
-  | { type: 'chatproxy:restore'; ok: boolean; values: Record<string, string> };
+  | { type: 'chatproxy:restore'; ok: boolean; values: Record<string, string> }
+  | { type: 'chatproxy:consent'; granted: boolean };
 
 /** Messages the iframe sends to the loader. */
 export type FrameMessage =
@@ -67,6 +68,8 @@ export function parseHostMessage(data: unknown): HostMessage | null {
       return typeof data.ok === 'boolean' && isStringMap(data.values)
         ? { type: data.type, ok: data.ok, values: data.values }
         : null;
+    case 'chatproxy:consent':
+      return typeof data.granted === 'boolean' ? { type: data.type, granted: data.granted } : null;
     default:
       return null;
   }

@@ -5,8 +5,9 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useSyncExtern
 import type { MarkdownOptions } from '../markdown';
 import type { ChatMessage, ChatState, Store } from '../state';
 import { Composer } from './Composer';
-import { CloseIcon, NewChatIcon } from './icons';
+import { CloseIcon, MoreIcon, NewChatIcon } from './icons';
 import { Message } from './Message';
+import { ConsentPrompt, EraseConfirm, PrivacyMenu, PrivacyNotice } from './Privacy';
 
 function useTheme(s: ChatState): void {
   useEffect(() => {
@@ -120,6 +121,11 @@ export function App({ controller }: { controller: ChatControls }) {
           <h1 id="cp-title">{title}</h1>
           <p id="cp-subtitle">{subtitle}</p>
         </div>
+        {s.phase === 'ready' && (
+          <button type="button" className="cp-icon-button cp-menu-button" onClick={() => controller.toggleMenu()} aria-label={t('menu')} title={t('menu')} aria-haspopup="menu" aria-expanded={s.menu}>
+            <MoreIcon />
+          </button>
+        )}
         <button type="button" className="cp-icon-button" onClick={() => void controller.newConversation()} aria-label={t('newConversation')} title={t('newConversation')}>
           <NewChatIcon />
         </button>
@@ -127,6 +133,8 @@ export function App({ controller }: { controller: ChatControls }) {
           <CloseIcon />
         </button>
       </header>
+      <PrivacyMenu s={s} controller={controller} />
+      <EraseConfirm s={s} controller={controller} />
       <div role="status" className="cp-status-region">
         {status && <p className={`cp-banner cp-banner-${s.connection}`}>{status}</p>}
         {s.rateWait > 0 && <p className="cp-banner cp-banner-reconnecting">{t('rateLimited', { seconds: s.rateWait })}</p>}
@@ -136,6 +144,8 @@ export function App({ controller }: { controller: ChatControls }) {
       <div className="cp-log" ref={scroll.ref} onScroll={scroll.onScroll} tabIndex={0} aria-label={t('messagesLabel')} role="region">
         {s.phase === 'unavailable' ? (
           <p className="cp-empty">{t('loadError')}</p>
+        ) : s.phase === 'consent' ? (
+          <ConsentPrompt s={s} controller={controller} />
         ) : (
           <>
             <div className="cp-msg cp-assistant cp-welcome">
@@ -167,7 +177,8 @@ export function App({ controller }: { controller: ChatControls }) {
           ))}
         </ul>
       )}
-      <Composer ref={input} t={t} maxLength={config?.maxMessageLength ?? 4000} disabled={s.phase === 'unavailable'} onSend={send} />
+      {config && config.consent !== 'none' && s.phase !== 'consent' && !hasUserMessages && <PrivacyNotice s={s} />}
+      <Composer ref={input} t={t} maxLength={config?.maxMessageLength ?? 4000} disabled={s.phase === 'unavailable' || s.phase === 'consent'} onSend={send} />
       <div className="cp-sr" aria-live="polite" aria-atomic="true">
         {s.announce}
       </div>
