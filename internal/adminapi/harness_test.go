@@ -19,6 +19,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/console"
 	"github.com/chatproxy/chatproxy/internal/conversations"
+	"github.com/chatproxy/chatproxy/internal/privacy"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/sitecfg"
@@ -137,7 +138,7 @@ func newHarness(t *testing.T, engine string, opts ...func(*harnessOpts)) *harnes
 		t.Fatal(err)
 	}
 	srv := adminapi.New(adminapi.Deps{Config: cfg, Console: svc, Audit: log, Sites: sites, IPs: clientip.NewResolver(cfg.TrustedProxies),
-		Analytics: &analytics.Query{Store: o.st}, Conversations: &conversations.Service{Store: o.st}})
+		Analytics: &analytics.Query{Store: o.st}, Conversations: &conversations.Service{Store: o.st}, Privacy: &privacy.Service{Store: o.st}})
 	ts := httptest.NewUnstartedServer(srv)
 	if o.tls {
 		ts.StartTLS()

@@ -79,6 +79,10 @@ var matrix = []matrixRow{
 	{"GET /admin/api/v1/conversations/{session_id}", "GET", "/admin/api/v1/conversations/{blog_conv}", "", [4]int{200, 404, 200, 404}},
 	{"DELETE /admin/api/v1/conversations/{session_id}", "DELETE", "/admin/api/v1/conversations/{new_shop_conv}", "", [4]int{204, 204, 204, 403}},
 	{"DELETE /admin/api/v1/conversations/{session_id}", "DELETE", "/admin/api/v1/conversations/{new_blog_conv}", "", [4]int{204, 404, 204, 403}},
+	// Data subject requests: without a subject they stop at 400 after the role check.
+	{"GET /admin/api/v1/subjects", "GET", "/admin/api/v1/subjects", "", [4]int{400, 400, 400, 400}},
+	{"GET /admin/api/v1/subjects/export", "GET", "/admin/api/v1/subjects/export", "", [4]int{400, 400, 400, 403}},
+	{"DELETE /admin/api/v1/subjects", "DELETE", "/admin/api/v1/subjects", "", [4]int{400, 400, 400, 403}},
 	// Last: it ends the caller's cookie session.
 	{"POST /admin/api/v1/logout", "POST", "/admin/api/v1/logout", "", [4]int{204, 204, 204, 204}},
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/console"
 	"github.com/chatproxy/chatproxy/internal/conversations"
 	"github.com/chatproxy/chatproxy/internal/metrics"
+	"github.com/chatproxy/chatproxy/internal/privacy"
 	"github.com/chatproxy/chatproxy/internal/sitecfg"
 )
 
@@ -41,6 +42,7 @@ type Deps struct {
 	Console *console.Service
 	Audit   *audit.Log
 	Sites   *sitecfg.Service // sites managed at runtime
+	Privacy *privacy.Service // data subject requests (find, export, erase)
 	// Analytics answers the dashboard from rollups (nil: the analytics routes answer 503).
 	Analytics *analytics.Query
 	// Conversations reads and deletes visitors' conversations.
@@ -86,6 +88,7 @@ func New(d Deps) *Server {
 	s.siteRoutes()
 	s.analyticsRoutes()
 	s.conversationRoutes()
+	s.subjectRoutes()
 	s.webRoutes()
 	s.handler = s.outer(s.mux)
 	return s

@@ -40,6 +40,7 @@ func (a *App) newConsole(ctx context.Context, limiter ratelimit.Limiter) error {
 		Conversations: &conversations.Service{Store: a.Store}, IPs: clientip.NewResolver(c.TrustedProxies),
 		Metrics: a.Metrics, Log: a.Log, Web: webui.FS(), WebBuilt: webui.AdminBuilt(),
 		Analytics: &analytics.Query{Store: a.Store},
+		Privacy:   a.Privacy,
 	})
 	if a.setupToken, err = a.Console.EnsureSetupToken(ctx); err != nil {
 		return fmt.Errorf("console setup token: %w", err)
