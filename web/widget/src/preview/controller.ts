@@ -20,6 +20,7 @@ export class PreviewController implements ChatControls {
       phase: 'loading', config: null, lang: 'en', t: makeTranslator('en'), messages: [], connection: 'connected',
       // open: false, so the dialog never takes the focus from the console page around it.
       persistence: 'local', rateWait: 0, notice: '', announce: '', open: false, mobile: false,
+      declined: false, menu: false, confirmErase: false,
     });
   }
 
@@ -53,4 +54,29 @@ export class PreviewController implements ChatControls {
   }
 
   requestClose(): void {}
+
+  // The privacy menu shows its parts in the preview, but nothing is stored to download or erase.
+  accept(): void {}
+
+  decline(): void {}
+
+  toggleMenu(): void {
+    this.store.set({ menu: !this.store.get().menu, confirmErase: false });
+  }
+
+  download(): void {
+    this.store.set({ menu: false });
+  }
+
+  askErase(): void {
+    this.store.set({ menu: false, confirmErase: true });
+  }
+
+  cancelErase(): void {
+    this.store.set({ confirmErase: false });
+  }
+
+  erase(): void {
+    this.store.set({ confirmErase: false, messages: [] });
+  }
 }

@@ -55,5 +55,8 @@ export function publicFromDraft(site: Raw): Raw {
     image_hosts: Array.isArray(image_hosts) ? image_hosts : [],
     min_first_message_delay_ms: abuse.min_first_message_delay_ms,
     widget: look,
+    consent: site.consent,
+    privacy_policy_url: site.privacy_policy_url,
+    identify: site.identify,
   };
 }

@@ -58,6 +58,14 @@ export interface ChatControls {
   retryAnswer(key: string): void;
   newConversation(): Promise<void> | void;
   requestClose(): void;
+  // Privacy (docs/privacy.md): opt-in prompt, the header menu, erase with a confirmation.
+  accept(): void;
+  decline(): void;
+  toggleMenu(): void;
+  download(): Promise<void> | void;
+  askErase(): void;
+  cancelErase(): void;
+  erase(): Promise<void> | void;
 }
 
 export function App({ controller }: { controller: ChatControls }) {

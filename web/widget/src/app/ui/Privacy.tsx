@@ -1,8 +1,8 @@
 // The chat's privacy parts (docs/privacy.md): the notice before the first message, the
 // opt-in prompt, the header menu (download / delete my conversation) and the confirmation.
 
-import type { ChatController } from '../controller';
 import type { ChatState } from '../state';
+import type { ChatControls } from './App';
 
 function PolicyLink({ s }: { s: ChatState }) {
   const url = s.config?.privacyPolicyUrl;
@@ -24,7 +24,7 @@ export function PrivacyNotice({ s }: { s: ChatState }) {
 }
 
 /** opt_in: nothing is stored until the visitor accepts here (or the shop's banner does). */
-export function ConsentPrompt({ s, controller }: { s: ChatState; controller: ChatController }) {
+export function ConsentPrompt({ s, controller }: { s: ChatState; controller: ChatControls }) {
   return (
     <div className="cp-consent" role="group" aria-label={s.t('privacyPolicy')}>
       <p>
@@ -43,7 +43,7 @@ export function ConsentPrompt({ s, controller }: { s: ChatState; controller: Cha
   );
 }
 
-export function PrivacyMenu({ s, controller }: { s: ChatState; controller: ChatController }) {
+export function PrivacyMenu({ s, controller }: { s: ChatState; controller: ChatControls }) {
   if (!s.menu) return null;
   return (
     <div className="cp-menu" role="menu" aria-label={s.t('menu')}>
@@ -57,7 +57,7 @@ export function PrivacyMenu({ s, controller }: { s: ChatState; controller: ChatC
   );
 }
 
-export function EraseConfirm({ s, controller }: { s: ChatState; controller: ChatController }) {
+export function EraseConfirm({ s, controller }: { s: ChatState; controller: ChatControls }) {
   if (!s.confirmErase) return null;
   return (
     <div className="cp-confirm" role="alertdialog" aria-label={s.t('erase')}>
