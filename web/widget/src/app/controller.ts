@@ -253,13 +253,11 @@ export class ChatController {
     const { win, siteId } = this.env;
     if (!this.bridge) return;
     const store = SessionStore.init(win, siteId, this.bridge, await this.restored);
-<<<<<<< HEAD
-    this.session = new SessionKeeper(this.api, store, siteId, () => this.pageUrl, Date.now, (id) =>
-      this.bridge?.post({ type: 'chatproxy:visitor', id }),
+    this.session = new SessionKeeper(
+      this.api, store, siteId, () => this.pageUrl, Date.now,
+      (id) => this.bridge?.post({ type: 'chatproxy:visitor', id }),
+      () => this.sessionExtras(),
     );
-=======
-    this.session = new SessionKeeper(this.api, store, siteId, () => this.pageUrl, Date.now, () => this.sessionExtras());
->>>>>>> e207749 (Widget privacy: notice with policy link before the first message, opt_in prompt (nothing stored, created or sent before consent), ChatProxy.consent(true|false) through the loader (withdrawal stops analytics and forgets an opt_in session), menu with Download/Delete my conversation and a confirmation; fingerprint only on identify: fingerprint sites after consent; Chromium e2e reading cookies, both storages, the SQLite database and n8n's calls)
     this.store.set({ persistence: store.mode });
     const rec = this.session.usable();
     if (rec) await this.loadHistory(rec.sessionId);

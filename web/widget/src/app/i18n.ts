@@ -35,11 +35,9 @@ const en = {
   sessionError: 'The chat could not start. Please try again later.',
   loadError: 'The chat is not available right now.',
   announce: 'New answer: {text}',
-<<<<<<< HEAD
   rateUp: 'Helpful answer',
   rateDown: 'Not helpful',
   rated: 'Thanks for your feedback.',
-=======
   privacyNotice: 'Your messages are stored to answer you.',
   privacyPolicy: 'Privacy policy',
   consentAsk: 'To chat, we need to store your messages.',
@@ -54,7 +52,6 @@ const en = {
   cancel: 'Cancel',
   erased: 'Your conversation was deleted.',
   privacyFailed: 'That did not work. Please try again later.',
->>>>>>> e207749 (Widget privacy: notice with policy link before the first message, opt_in prompt (nothing stored, created or sent before consent), ChatProxy.consent(true|false) through the loader (withdrawal stops analytics and forgets an opt_in session), menu with Download/Delete my conversation and a confirmation; fingerprint only on identify: fingerprint sites after consent; Chromium e2e reading cookies, both storages, the SQLite database and n8n's calls)
 } satisfies Record<string, string>;
 
 export type TextKey = keyof typeof en;
@@ -89,11 +86,9 @@ const ru: Dictionary = {
   sessionError: 'Не удалось начать чат. Попробуйте позже.',
   loadError: 'Чат сейчас недоступен.',
   announce: 'Новый ответ: {text}',
-<<<<<<< HEAD
   rateUp: 'Полезный ответ',
   rateDown: 'Бесполезный ответ',
   rated: 'Спасибо за отзыв.',
-=======
   privacyNotice: 'Ваши сообщения сохраняются, чтобы мы могли ответить.',
   privacyPolicy: 'Политика конфиденциальности',
   consentAsk: 'Чтобы начать чат, нам нужно сохранять ваши сообщения.',
@@ -108,7 +103,6 @@ const ru: Dictionary = {
   cancel: 'Отмена',
   erased: 'Ваш разговор удалён.',
   privacyFailed: 'Не получилось. Попробуйте позже.',
->>>>>>> e207749 (Widget privacy: notice with policy link before the first message, opt_in prompt (nothing stored, created or sent before consent), ChatProxy.consent(true|false) through the loader (withdrawal stops analytics and forgets an opt_in session), menu with Download/Delete my conversation and a confirmation; fingerprint only on identify: fingerprint sites after consent; Chromium e2e reading cookies, both storages, the SQLite database and n8n's calls)
 };
 
 const DICTIONARIES: Record<Lang, Dictionary> = { en, ru };

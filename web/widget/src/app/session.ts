@@ -23,12 +23,9 @@ export class SessionKeeper {
     private readonly siteId: string,
     private readonly pageUrl: () => string,
     private readonly now: () => number = Date.now,
-<<<<<<< HEAD
     private readonly onVisitor: (visitorId: string) => void = () => undefined,
-=======
     /** Extra fields of a new session: consent on opt_in sites, the fingerprint where asked. */
     private readonly extras: () => { consent?: boolean; fingerprint?: string } = () => ({}),
->>>>>>> e207749 (Widget privacy: notice with policy link before the first message, opt_in prompt (nothing stored, created or sent before consent), ChatProxy.consent(true|false) through the loader (withdrawal stops analytics and forgets an opt_in session), menu with Download/Delete my conversation and a confirmation; fingerprint only on identify: fingerprint sites after consent; Chromium e2e reading cookies, both storages, the SQLite database and n8n's calls)
   ) {
     this.current = store.load();
     if (this.current && !expired(this.current)) api.setToken(this.current.token);

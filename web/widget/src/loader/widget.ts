@@ -20,11 +20,8 @@ export interface WidgetHandle {
   toggle(): void;
   sendMessage(text: string): void;
   setContext(context: unknown): void;
-<<<<<<< HEAD
   track(name: string, props?: unknown): void;
-=======
   consent(granted: unknown): void;
->>>>>>> e207749 (Widget privacy: notice with policy link before the first message, opt_in prompt (nothing stored, created or sent before consent), ChatProxy.consent(true|false) through the loader (withdrawal stops analytics and forgets an opt_in session), menu with Download/Delete my conversation and a confirmation; fingerprint only on identify: fingerprint sites after consent; Chromium e2e reading cookies, both storages, the SQLite database and n8n's calls)
   on(event: EventName, fn: Handler): () => void;
   destroy(): void;
 }
@@ -52,15 +49,12 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
   let observer: MutationObserver | null = null;
   let savedOverflow: string | null = null;
   let lastHref = '';
-<<<<<<< HEAD
   // Analytics events for POST /api/v1/events, sent in batches of up to 50 with sendBeacon
   // (a second after the first, or when the page is hidden): never blocking the page.
   let queue: Array<{ name: string; props?: unknown; at: string }> = [];
   let flushTimer = 0;
   let visitor = '';
-=======
   let consent: boolean | null = null;
->>>>>>> e207749 (Widget privacy: notice with policy link before the first message, opt_in prompt (nothing stored, created or sent before consent), ChatProxy.consent(true|false) through the loader (withdrawal stops analytics and forgets an opt_in session), menu with Download/Delete my conversation and a confirmation; fingerprint only on identify: fingerprint sites after consent; Chromium e2e reading cookies, both storages, the SQLite database and n8n's calls)
 
   const hidden = () => pathHidden(win.location.pathname, opts.hideOn);
   const px = (n: number) => n + 'px';
@@ -401,15 +395,12 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
       context = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
       post({ type: 'chatproxy:context', context });
     },
-<<<<<<< HEAD
     track,
-=======
     consent(granted) {
       if (typeof granted !== 'boolean') return;
       consent = granted;
       post({ type: 'chatproxy:consent', granted });
     },
->>>>>>> e207749 (Widget privacy: notice with policy link before the first message, opt_in prompt (nothing stored, created or sent before consent), ChatProxy.consent(true|false) through the loader (withdrawal stops analytics and forgets an opt_in session), menu with Download/Delete my conversation and a confirmation; fingerprint only on identify: fingerprint sites after consent; Chromium e2e reading cookies, both storages, the SQLite database and n8n's calls)
     on(event, fn) {
       const list = (handlers[event] = handlers[event] || []);
       list.push(fn);
