@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatproxy/chatproxy/internal/analytics"
 	"github.com/chatproxy/chatproxy/internal/apierr"
+	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/session"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
@@ -73,8 +74,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if s.Events == nil {
 		return apierr.Internal()
 	}
-	if sess.NoAnalytics {
-		// The visitor withdrew analytics consent: accepted (the page must not retry) but not kept.
+	if sess.NoAnalytics || (st.Consent == config.ConsentOptIn && sess.ID == "") {
+		// Withdrawn, or an opt_in site's visitor without a session (no consent given yet):
+		// accepted (the page must not retry) but not kept.
 		evs = nil
 	}
 	for _, e := range evs {

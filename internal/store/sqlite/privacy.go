@@ -67,12 +67,14 @@ func (s *Store) ListSessionEvents(ctx context.Context, sessionID string) ([]stor
 	return out, wrapErr("list session events", rows.Err())
 }
 
-// DeleteVisitor removes a visitor; sessions and messages go by cascade, events explicitly.
+// DeleteVisitor removes a visitor; sessions and messages go by cascade, events (of their
+// sessions, or naming the visitor) explicitly.
 func (s *Store) DeleteVisitor(ctx context.Context, siteID, visitorID string) (int, error) {
 	var n int
 	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE session_id IN
-            (SELECT id FROM sessions WHERE site_id = ? AND visitor_id = ?)`, siteID, visitorID); err != nil {
+            (SELECT id FROM sessions WHERE site_id = ?1 AND visitor_id = ?2)
+            OR (site_id = ?1 AND visitor_id = ?2)`, siteID, visitorID); err != nil {
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE site_id = ? AND visitor_id = ?`,

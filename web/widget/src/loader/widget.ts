@@ -55,6 +55,8 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
   let flushTimer = 0;
   let visitor = '';
   let consent: boolean | null = null;
+  // The site asks consent first (opt_in): no analytics event leaves the page before it.
+  let optIn = false;
 
   const hidden = () => pathHidden(win.location.pathname, opts.hideOn);
   const px = (n: number) => n + 'px';
@@ -177,7 +179,8 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
       .then((r) => (r.ok ? r.json() : null))
       .then((cfg: Record<string, Record<string, unknown> | undefined> | null) => {
         // Counted only where no consent must come first (opt_in sites store nothing before it).
-        if (cfg && (cfg.consent as unknown) !== 'opt_in') track('widget_loaded');
+        optIn = !!cfg && (cfg.consent as unknown) === 'opt_in';
+        if (cfg && !optIn) track('widget_loaded');
         const w = (cfg && (cfg.widget || cfg.branding)) || {};
         theme = {
           color: safeColor(w.primary_color) || theme.color,
@@ -238,6 +241,7 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
   function flush(): void {
     win.clearTimeout(flushTimer);
     flushTimer = 0;
+    if (consent === false || (optIn && consent !== true)) queue = []; // withdrawn, or not given yet
     while (queue.length) {
       const body = JSON.stringify({ site_id: opts.siteId, visitor_id: visitorId() || undefined, events: queue.splice(0, 50) });
       const url = opts.origin + '/api/v1/events';
@@ -250,7 +254,7 @@ export function createWidget(opts: LoaderOptions, win: Window): WidgetHandle {
   }
 
   function track(name: string, props?: unknown): void {
-    if (typeof name !== 'string') return;
+    if (typeof name !== 'string' || consent === false) return;
     const ok = typeof props === 'object' && props !== null && !Array.isArray(props);
     queue.push({ name, props: ok ? props : undefined, at: new Date().toISOString() });
     if (queue.length >= 50) flush();
