@@ -80,6 +80,10 @@ func TestFaultUpstreamDNSFailure(t *testing.T) {
 	if len(msgs) != 2 || msgs[0].Content != "anyone there?" || msgs[1].Status != store.StatusFailed || e.fake.Count() != 0 {
 		t.Fatalf("stored %+v", msgs)
 	}
+	// The answer keeps the code the visitor was shown (the console's transcript reads it).
+	if msgs[1].ErrorCode != "upstream_unreachable" || msgs[0].ErrorCode != "" {
+		t.Errorf("stored error codes %q, %q; want \"\", upstream_unreachable", msgs[0].ErrorCode, msgs[1].ErrorCode)
+	}
 }
 
 // F15: SIGTERM while 50 answers stream: every visitor gets the whole answer, each stored once.
