@@ -16,6 +16,7 @@ import { algorithmField, idField, prune, sections } from './siteForm';
 const NEW_SITE: Site = { id: '', name: '', allowed_origins: [], n8n_webhook_url: '', signing: { algorithm: 'HS256' }, widget: {} };
 
 export function SiteEditorPage({ id }: { id?: string }) {
+  const [saved, setSaved] = useState('');
   const loaded = useAsync(
     async (signal) => {
       if (!id) return { site: NEW_SITE, etag: '' };
@@ -33,15 +34,35 @@ export function SiteEditorPage({ id }: { id?: string }) {
     );
   }
   if (!loaded.data) return <Loading label="Loading the site…" />;
-  return <Editor key={loaded.data.etag} initial={loaded.data.site} etag={loaded.data.etag} isNew={!id} reload={loaded.reload} />;
+  // A save reloads the site and remounts the editor on its new version: the notice lives here.
+  return (
+    <Editor
+      key={loaded.data.etag}
+      initial={loaded.data.site}
+      etag={loaded.data.etag}
+      isNew={!id}
+      saved={saved}
+      onSaved={(note) => {
+        setSaved(note);
+        loaded.reload();
+      }}
+    />
+  );
 }
 
-function Editor({ initial, etag, isNew, reload }: { initial: Site; etag: string; isNew: boolean; reload: () => void }) {
+interface EditorProps {
+  initial: Site;
+  etag: string;
+  isNew: boolean;
+  saved: string;
+  onSaved: (note: string) => void;
+}
+
+function Editor({ initial, etag, isNew, saved, onSaved }: EditorProps) {
   const { session } = useSession();
   const c = can(session.account);
   const [draft, setDraft] = useState<Site>(initial);
   const [error, setError] = useState<unknown>(null);
-  const [saved, setSaved] = useState('');
   const [busy, setBusy] = useState(false);
   const fileSite = initial.managed_by === 'file';
   const editable = isNew ? c.createSite : c.editSite(initial.id) && !fileSite;
@@ -50,7 +71,6 @@ function Editor({ initial, etag, isNew, reload }: { initial: Site; etag: string;
   const json = draft as unknown as Record<string, unknown>;
 
   const onChange = (path: string, value: unknown) => {
-    setSaved('');
     setDraft((d) => setPathSite(d, path, value));
   };
 
@@ -66,8 +86,7 @@ function Editor({ initial, etag, isNew, reload }: { initial: Site; etag: string;
         return;
       }
       await patch<Site>(`/sites/${seg(initial.id)}`, draft, { ifMatch: etag });
-      setSaved('Saved. Every replica uses it within 2 seconds.');
-      reload();
+      onSaved('Saved. Every replica uses it within 2 seconds.');
     } catch (err) {
       setError(err);
     } finally {
@@ -79,7 +98,7 @@ function Editor({ initial, etag, isNew, reload }: { initial: Site; etag: string;
     setError(null);
     try {
       await patch<Site>(`/sites/${seg(initial.id)}`, { disabled }, { ifMatch: etag });
-      reload();
+      onSaved(disabled ? 'Disabled: its visitors are refused at once.' : 'Enabled.');
     } catch (err) {
       setError(err);
     }
@@ -143,7 +162,7 @@ function Editor({ initial, etag, isNew, reload }: { initial: Site; etag: string;
             })}
           </fieldset>
           <ErrorNote error={error} />
-          {saved && <Notice>{saved}</Notice>}
+          {saved && !dirty && <Notice>{saved}</Notice>}
           {editable && (
             <div className="form-actions">
               <button type="submit" className="button" disabled={busy || (!isNew && !dirty)}>
