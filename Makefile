@@ -5,9 +5,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/chatproxy/chatproxy/internal/cli.Version=$(VERSION)
 WIDGET := web/widget
 ADMIN := web/admin
+APIGEN := web/apigen
 FUZZTIME ?= 10s
 
-.PHONY: all build build-go build-static widget admin image run test test-go test-widget test-e2e deploy-test vet fmt-check tidy-check tree-snapshot tree-check fuzz bench soak rolling clean
+.PHONY: all build build-go build-static widget admin image run test test-go test-widget test-e2e deploy-test vet fmt-check tidy-check tree-snapshot tree-check fuzz bench soak rolling clean api-types api-types-check
 
 all: build
 
@@ -45,12 +46,24 @@ admin: $(ADMIN)/node_modules/.package-lock.json
 $(ADMIN)/node_modules/.package-lock.json: $(ADMIN)/package-lock.json
 	cd $(ADMIN) && (npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund)
 
+## api-types: the API's TypeScript types from docs/openapi.yaml (openapi-typescript, see
+## web/apigen) into web/widget/src/api/schema.gen.ts and web/admin/src/api/schema.gen.ts
+api-types: $(APIGEN)/node_modules/.package-lock.json
+	cd $(APIGEN) && npm run generate
+
+## api-types-check: fails when a generated file is not what docs/openapi.yaml gives (make test)
+api-types-check: $(APIGEN)/node_modules/.package-lock.json
+	cd $(APIGEN) && npm run check
+
+$(APIGEN)/node_modules/.package-lock.json: $(APIGEN)/package-lock.json
+	cd $(APIGEN) && (npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund)
+
 ## run: build everything and start the demo (no configuration needed)
 run: build
 	./bin/chatproxy serve
 
 ## test: everything CI runs
-test: tree-snapshot fmt-check tidy-check vet build test-go test-widget test-e2e deploy-test tree-check
+test: tree-snapshot fmt-check tidy-check api-types-check vet build test-go test-widget test-e2e deploy-test tree-check
 
 # tree-snapshot and tree-check bracket `make test`: building and testing must not change any
 # file git tracks (or leave new untracked ones), so a fresh clone stays clean after the run.

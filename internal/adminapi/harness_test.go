@@ -20,6 +20,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/console"
 	"github.com/chatproxy/chatproxy/internal/conversations"
 	"github.com/chatproxy/chatproxy/internal/privacy"
+	"github.com/chatproxy/chatproxy/internal/openapi/openapitest"
 	"github.com/chatproxy/chatproxy/internal/ratelimit"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/sitecfg"
@@ -56,6 +57,8 @@ type harness struct {
 	clk   *clock
 	sites *sitecfg.Service
 	reg   *site.Registry
+	// http checks every response against docs/openapi.yaml (openapitest).
+	http *http.Client
 }
 
 type harnessOpts struct {
@@ -146,7 +149,8 @@ func newHarness(t *testing.T, engine string, opts ...func(*harnessOpts)) *harnes
 		ts.Start()
 	}
 	t.Cleanup(ts.Close)
-	return &harness{t: t, st: o.st, svc: svc, log: log, srv: srv, ts: ts, clk: clk, sites: sites, reg: reg}
+	return &harness{t: t, st: o.st, svc: svc, log: log, srv: srv, ts: ts, clk: clk, sites: sites, reg: reg,
+		http: openapitest.Client(t, ts.Client())}
 }
 
 // account creates an account directly (no HTTP, no audit entry).
@@ -181,7 +185,7 @@ type client struct {
 }
 
 func (h *harness) client() *client {
-	return &client{h: h, http: h.ts.Client()}
+	return &client{h: h, http: h.http}
 }
 
 func (h *harness) bearerClient(token string) *client {

@@ -160,6 +160,7 @@ func (s *Server) public(pattern string, h PublicFunc) {
 
 // register adds pattern to the mux with the route label and error handling.
 func (s *Server) register(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ri, ok := r.Context().Value(infoKey).(*reqInfo); ok {
 			ri.route = pattern

@@ -67,6 +67,8 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	routes  []Route
+	// patterns are every registered pattern (API and web app), for the OpenAPI coverage test.
+	patterns []string
 }
 
 // New builds the server and registers every route.
@@ -89,6 +91,7 @@ func New(d Deps) *Server {
 	s.analyticsRoutes()
 	s.conversationRoutes()
 	s.subjectRoutes()
+	s.openapiRoutes()
 	s.webRoutes()
 	s.handler = s.outer(s.mux)
 	return s
@@ -99,6 +102,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // Routes lists the registered API routes in registration order.
 func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// Patterns lists every registered pattern (API and web app) in registration order.
+func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
+
+// PatternFor returns the pattern of the route that would serve r ("" when none would).
+func (s *Server) PatternFor(r *http.Request) string {
+	_, p := s.mux.Handler(r)
+	return p
+}
 
 // Mount serves /admin/ (and /admin) with admin and everything else with public: the
 // single-port setup (CHATPROXY_ADMIN_ADDR=public). The chat path pays one prefix check.

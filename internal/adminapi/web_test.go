@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/chatproxy/chatproxy/internal/openapi/openapitest"
+
 	"github.com/chatproxy/chatproxy/internal/adminapi"
 	"github.com/chatproxy/chatproxy/internal/config"
 )
@@ -44,7 +46,8 @@ func TestCSPOnEverythingUnderAdmin(t *testing.T) {
 		t.Fatalf("unknown API path: %d %s", r.status, r.body)
 	}
 	req, _ := http.NewRequest("GET", h.ts.URL+"/admin", nil)
-	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := openapitest.Client(t, noFollow).Do(req)
 	if err != nil || resp.StatusCode != 301 || resp.Header.Get("Location") != "/admin/" {
 		t.Fatalf("/admin: %v %v", resp.StatusCode, err)
 	}

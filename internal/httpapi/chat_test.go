@@ -174,7 +174,7 @@ func TestChatDisconnectStillStoresAnswer(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, "POST", e.url+"/api/v1/chat/message", strings.NewReader(`{"message":"long one"}`))
 	req.Header.Set("Origin", shopOrigin)
 	req.Header.Set("Authorization", "Bearer "+s.Token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -258,7 +258,7 @@ func (e *env) dropAndResume(s session, text string, dropped func(), resume <-cha
 	req.Header.Set("Origin", shopOrigin)
 	req.Header.Set("Authorization", "Bearer "+s.Token)
 	req.Header.Set("Last-Event-ID", lastID)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = e.client.Do(req)
 	if err != nil {
 		return "", err
 	}
@@ -391,7 +391,7 @@ func (e *env) post(ctx context.Context, origin, token string, body map[string]an
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", origin)
 	req.Header.Set("Authorization", "Bearer "+token)
-	return http.DefaultClient.Do(req)
+	return e.client.Do(req)
 }
 
 // bodyCode reads the JSON error code of a response ("" when the body is not an error).

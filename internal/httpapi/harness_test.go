@@ -18,6 +18,7 @@ import (
 	"github.com/chatproxy/chatproxy/internal/app"
 	"github.com/chatproxy/chatproxy/internal/config"
 	"github.com/chatproxy/chatproxy/internal/n8ntest"
+	"github.com/chatproxy/chatproxy/internal/openapi/openapitest"
 	"github.com/chatproxy/chatproxy/internal/site"
 	"github.com/chatproxy/chatproxy/internal/store"
 	"github.com/chatproxy/chatproxy/internal/store/storetest"
@@ -38,6 +39,8 @@ type env struct {
 	app  *app.App
 	url  string
 	fake *n8ntest.Server
+	// client checks every response against docs/openapi.yaml (openapitest).
+	client *http.Client
 	// stop begins the app's graceful shutdown (like SIGTERM); served reports Serve's result.
 	stop   context.CancelFunc
 	served chan error
@@ -139,7 +142,8 @@ func newEnv(t *testing.T, engine string, opts ...envOpt) *env {
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	e := &env{t: t, app: a, url: "http://" + l.Public.Addr().String(), fake: fake, stop: stop, served: make(chan error, 1)}
+	e := &env{t: t, app: a, url: "http://" + l.Public.Addr().String(), fake: fake, stop: stop, served: make(chan error, 1),
+		client: openapitest.Client(t, nil)}
 	go func() { e.served <- a.Serve(ctx, l) }()
 	t.Cleanup(func() {
 		stop()
@@ -209,7 +213,7 @@ func (e *env) do(r request) *http.Response {
 	if r.host != "" {
 		req.Host = r.host
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -104,6 +104,7 @@ func (s *Server) securityHeaders(h http.Header, r *http.Request) {
 
 // handle registers a route whose handler returns an error.
 func (s *Server) handle(pattern string, h handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ri, ok := r.Context().Value(infoKey).(*reqInfo); ok {
 			ri.route = pattern

@@ -82,7 +82,7 @@ func TestReplicasShareSessionsLimitsAndReplies(t *testing.T) {
 	req.Header.Set("Origin", shopOrigin)
 	req.Header.Set("Authorization", "Bearer "+s.Token)
 	req.Header.Set("Content-Type", "application/json")
-	first, err := http.DefaultClient.Do(req)
+	first, err := a.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func sendWithFailover(t *testing.T, rs []*env, i int, s session, text string) ss
 		req.Header.Set("Origin", shopOrigin)
 		req.Header.Set("Authorization", "Bearer "+s.Token)
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := r.client.Do(req)
 		if err != nil {
 			continue
 		}

@@ -78,6 +78,7 @@ type Deps struct {
 type Server struct {
 	Deps
 	mux         *http.ServeMux
+	patterns    []string // every registered pattern, for the OpenAPI coverage test
 	log         *slog.Logger
 	metrics     *metrics.Metrics
 	handler     http.Handler
@@ -143,6 +144,15 @@ func (s *Server) routes() {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Patterns lists every registered route pattern in registration order.
+func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
+
+// PatternFor returns the pattern of the route that would serve r ("" when none would).
+func (s *Server) PatternFor(r *http.Request) string {
+	_, p := s.mux.Handler(r)
+	return p
+}
 
 // BeginDrain turns readiness off and refuses new streams; running replies go on.
 func (s *Server) BeginDrain() { s.draining.Store(true) }

@@ -2,28 +2,19 @@
 // after session creation every call carries the bearer token, since third-party cookies may
 // be blocked in the iframe.
 
-export interface SessionInfo {
-  session_id: string;
-  token: string;
-  expires_at: string;
-  visitor_id: string;
-  returning: boolean;
-}
+import type { components } from '../api/schema.gen';
 
-export interface HistoryMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  status: string;
-  created_at: string;
-}
+// Request and answer shapes come from docs/openapi.yaml (generated: `make api-types`).
+type Schemas = components['schemas'];
 
-export interface ChatRequest {
-  message: string;
-  page_url?: string;
-  client_message_id: string;
-  context?: Record<string, unknown>;
-}
+export type SessionInfo = Schemas['Session'];
+export type HistoryMessage = Schemas['HistoryMessage'];
+export type History = Schemas['History'];
+export type CreateSessionRequest = Schemas['CreateSessionRequest'];
+export type PublicSiteConfig = Schemas['PublicSiteConfig'];
+export type ErrorBody = Schemas['ErrorBody'];
+/** The widget always names its message, so a resend joins the first reply. */
+export type ChatRequest = Schemas['ChatMessageRequest'] & { client_message_id: string };
 
 /** A non-2xx answer. `network` is set instead when no answer arrived at all. */
 export class ApiError extends Error {
@@ -54,7 +45,7 @@ async function failure(res: Response): Promise<ApiError> {
   let code = `http_${res.status}`;
   let message = res.statusText;
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    const body = (await res.json()) as Partial<ErrorBody>;
     if (body.error?.code) code = body.error.code;
     if (body.error?.message) message = body.error.message;
   } catch {
@@ -91,12 +82,12 @@ export class Api {
     return res;
   }
 
-  async config(siteId: string): Promise<unknown> {
+  async config(siteId: string): Promise<PublicSiteConfig> {
     const res = await this.call(`/api/v1/sites/${encodeURIComponent(siteId)}/config`, { headers: this.headers() });
-    return res.json();
+    return (await res.json()) as PublicSiteConfig;
   }
 
-  async createSession(body: { site_id: string; page_url?: string; visitor_id?: string; consent?: boolean; fingerprint?: string }): Promise<SessionInfo> {
+  async createSession(body: CreateSessionRequest & { site_id: string }): Promise<SessionInfo> {
     const res = await this.call('/api/v1/session/create', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -120,7 +111,7 @@ export class Api {
     const res = await this.call(`/api/v1/chat/history/${encodeURIComponent(sessionId)}?limit=${limit}`, {
       headers: this.headers(),
     });
-    const body = (await res.json()) as { messages?: HistoryMessage[] };
+    const body = (await res.json()) as Partial<History>;
     return Array.isArray(body.messages) ? body.messages : [];
   }
 

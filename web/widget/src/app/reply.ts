@@ -3,8 +3,12 @@
 // so an event whose offset is not past the last one seen in the same epoch is ignored, and a
 // fresh "begin" (a replay from the start) starts the text over. Pure: no I/O, easy to test.
 
-export type ReplyEventType = 'begin' | 'item' | 'end' | 'error' | 'reset' | 'reconnect';
+import type { components } from '../api/schema.gen';
 
+/** The event types of docs/openapi.yaml's ReplyEvent. */
+export type ReplyEventType = components['schemas']['ReplyEventType'];
+
+/** An event's data as parsed: ReplyEvent, read leniently (an unknown type is ignored). */
 export interface ReplyEvent {
   type: ReplyEventType | string;
   content?: string;
