@@ -2,6 +2,8 @@ package openapi_test
 
 import (
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chatproxy/chatproxy/internal/openapi"
@@ -40,4 +42,35 @@ func TestEmbeddedDocumentConverts(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" || len(doc.Paths) < 20 {
 		t.Fatalf("openapi %q with %d paths", doc.OpenAPI, len(doc.Paths))
 	}
+}
+
+// TestNoKeyIsProse: no key of the document holds a space. In a YAML flow mapping
+// ({ description: a, b }) an unquoted comma ends the value and turns the rest into a key:
+// JSON Schema ignores unknown keywords, so only this catches it.
+func TestNoKeyIsProse(t *testing.T) {
+	b, err := openapi.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, c := range v {
+				if strings.Contains(k, " ") {
+					t.Errorf("%s has the key %q: quote the value before it", path, k)
+				}
+				walk(path+"/"+k, c)
+			}
+		case []any:
+			for i, c := range v {
+				walk(path+"/"+strconv.Itoa(i), c)
+			}
+		}
+	}
+	walk("", doc)
 }

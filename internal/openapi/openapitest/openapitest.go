@@ -4,7 +4,8 @@
 // OpenAPI 3.1 and validates with JSON Schema 2020-12, see docs/api.md "OpenAPI"). Transport
 // wraps a test client's RoundTripper: every response the test receives is checked (its
 // status is declared for the operation, its content type is declared for that status, a JSON
-// body matches the schema, an SSE stream's data lines match ReplyEvent; a path the document
+// body matches the schema, an SSE stream's data lines match ReplyEvent, and so do the lines of
+// the @n8n/chat endpoint's NDJSON stream match N8nStreamChunk; a path the document
 // does not describe must answer 404 with the error body) and problems fail the test when it
 // ends. Only test code imports it, so the binary does not link the validator.
 package openapitest
@@ -220,10 +221,22 @@ func (rt *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if mt == "text/event-stream" {
+	switch {
+	case mt == "text/event-stream":
 		rt.report(req, resp.StatusCode, rt.spec.CheckResponse(req, resp, nil))
-		resp.Body = &sseChecker{rc: resp.Body, check: func(data []byte) {
-			rt.report(req, resp.StatusCode, rt.spec.ValidateJSON("ReplyEvent", data))
+		resp.Body = &lineChecker{rc: resp.Body, check: func(line []byte) {
+			if data, ok := sseData(line); ok {
+				rt.report(req, resp.StatusCode, rt.spec.ValidateJSON("ReplyEvent", data))
+			}
+		}}
+		return resp, nil
+	case resp.StatusCode == http.StatusOK && isN8nStream(req):
+		// n8n's stream: one JSON object per line, labelled application/json as n8n labels it.
+		rt.report(req, resp.StatusCode, rt.spec.checkStatus(req, resp))
+		resp.Body = &lineChecker{rc: resp.Body, check: func(line []byte) {
+			if len(bytes.TrimSpace(line)) > 0 {
+				rt.report(req, resp.StatusCode, rt.spec.ValidateJSON("N8nStreamChunk", line))
+			}
 		}}
 		return resp, nil
 	}
@@ -246,17 +259,47 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-// sseChecker passes a stream through and checks each complete data line as it goes by.
-type sseChecker struct {
-	rc    io.ReadCloser
-	line  []byte
-	check func(data []byte)
+// isN8nStream: a request of the @n8n/chat endpoint asking for n8n's streamed answer
+// (Accept: text/plain, the widget's enableStreaming).
+func isN8nStream(req *http.Request) bool {
+	return req.Method == http.MethodPost && strings.HasPrefix(req.URL.Path, "/api/v1/n8n/") &&
+		strings.Contains(req.Header.Get("Accept"), "text/plain")
 }
 
-// maxLine bounds what is kept of one line (a reply's item events are small).
+// checkStatus checks only that the status is declared for the operation.
+func (s *Spec) checkStatus(req *http.Request, resp *http.Response) []string {
+	item, errs, _ := paths.FindPath(req, s.Model, s.opts)
+	if len(errs) > 0 || item == nil {
+		return []string{"not in docs/openapi.yaml"}
+	}
+	op := item.GetOperations().GetOrZero(strings.ToLower(req.Method))
+	if op == nil || op.Responses == nil || op.Responses.Codes.GetOrZero(fmt.Sprint(resp.StatusCode)) == nil {
+		return []string{fmt.Sprintf("status %d is not declared", resp.StatusCode)}
+	}
+	return nil
+}
+
+// sseData returns the JSON of an SSE data line ("[DONE]" is not JSON and is skipped).
+func sseData(line []byte) ([]byte, bool) {
+	data, ok := bytes.CutPrefix(line, []byte("data:"))
+	if !ok {
+		return nil, false
+	}
+	data = bytes.TrimPrefix(data, []byte(" "))
+	return data, string(data) != "[DONE]"
+}
+
+// lineChecker passes a stream through and checks each complete line as it goes by.
+type lineChecker struct {
+	rc    io.ReadCloser
+	line  []byte
+	check func(line []byte)
+}
+
+// maxLine bounds what is kept of one line (a reply's events are small).
 const maxLine = 1 << 20
 
-func (s *sseChecker) Read(p []byte) (int, error) {
+func (s *lineChecker) Read(p []byte) (int, error) {
 	n, err := s.rc.Read(p)
 	for _, c := range p[:n] {
 		if c != '\n' {
@@ -265,22 +308,10 @@ func (s *sseChecker) Read(p []byte) (int, error) {
 			}
 			continue
 		}
-		s.end()
+		s.check(bytes.TrimSuffix(s.line, []byte("\r")))
+		s.line = s.line[:0]
 	}
 	return n, err
 }
 
-func (s *sseChecker) end() {
-	line := bytes.TrimSuffix(s.line, []byte("\r"))
-	s.line = s.line[:0]
-	data, ok := bytes.CutPrefix(line, []byte("data:"))
-	if !ok {
-		return
-	}
-	data = bytes.TrimPrefix(data, []byte(" "))
-	if string(data) != "[DONE]" {
-		s.check(data)
-	}
-}
-
-func (s *sseChecker) Close() error { return s.rc.Close() }
+func (s *lineChecker) Close() error { return s.rc.Close() }

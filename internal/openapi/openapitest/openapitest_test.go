@@ -33,6 +33,10 @@ func TestTransportFindsWrongAnswers(t *testing.T) {
 			"retry: 3000\n\nid: 1-1\ndata: {\"type\":\"begin\",\"message_id\":\"m\"}\n\nid: 1-2\ndata: {\"type\":\"item\",\"content\":5}\n\ndata: [DONE]\n\n", 200, "content"},
 		{"good stream", "POST", "/api/v1/chat/message", "text/event-stream",
 			"retry: 3000\n\nid: 1-1\ndata: {\"type\":\"begin\",\"message_id\":\"m\"}\n\n: ping\n\ndata: [DONE]\n\n", 200, ""},
+		{"n8n stream", "POST", "/api/v1/n8n/shop", "application/json; charset=utf-8",
+			"{\"type\":\"begin\",\"metadata\":{\"nodeId\":\"a\",\"nodeName\":\"chatproxy\",\"itemIndex\":0,\"runIndex\":0}}\n{\"type\":\"item\",\"content\":\"hi\"}\n{\"type\":\"bogus\"}\n", 200, "$.type"},
+		{"n8n answer", "POST", "/api/v1/n8n/shop", "application/json", `{"output":"hi"}`, 200, ""},
+		{"n8n error", "POST", "/api/v1/n8n/shop", "application/json", `{"error":{"code":"origin_not_allowed","message":"m"},"message":"m"}`, 403, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -44,6 +48,9 @@ func TestTransportFindsWrongAnswers(t *testing.T) {
 			defer srv.Close()
 			rt := &transport{spec: Load(t), next: http.DefaultTransport}
 			req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+			if c.name == "n8n stream" {
+				req.Header.Set("Accept", "text/plain")
+			}
 			resp, err := rt.RoundTrip(req)
 			if err != nil {
 				t.Fatal(err)

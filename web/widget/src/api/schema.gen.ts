@@ -220,6 +220,204 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session's own data as a JSON download */
+        get: operations["exportMyData"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /**
+         * CORS preflight
+         * @description Answers for an allowed `Origin` of some site; 403 `origin_not_allowed` otherwise.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Allowed (`Access-Control-Allow-Methods`, `-Headers`, `-Max-Age`). */
+                204: {
+                    headers: {
+                        "Access-Control-Allow-Origin"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Forbidden"];
+            };
+        };
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Erase this session, or every session of its visitor on the site
+         * @description `scope: visitor` needs the session's own `visitor_id` and a session created less than 10
+         *     minutes ago (403 `fresh_session_required`). The cookie is cleared; the audit log gets a
+         *     `visitor.erase` entry (ids only).
+         */
+        delete: operations["eraseMyData"];
+        /**
+         * CORS preflight
+         * @description Answers for an allowed `Origin` of some site; 403 `origin_not_allowed` otherwise.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Allowed (`Access-Control-Allow-Methods`, `-Headers`, `-Max-Age`). */
+                204: {
+                    headers: {
+                        "Access-Control-Allow-Origin"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Forbidden"];
+            };
+        };
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw (or give back) analytics consent for the session */
+        post: operations["setConsent"];
+        delete?: never;
+        /**
+         * CORS preflight
+         * @description Answers for an allowed `Origin` of some site; 403 `origin_not_allowed` otherwise.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Allowed (`Access-Control-Allow-Methods`, `-Headers`, `-Max-Age`). */
+                204: {
+                    headers: {
+                        "Access-Control-Allow-Origin"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Forbidden"];
+            };
+        };
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Analytics events from the widget and the shop page
+         * @description Sent as `application/json` or `text/plain` (what `sendBeacon` sends without a
+         *     preflight), at most 64 KiB. The session token may come as `Authorization: Bearer`, the
+         *     `token` field or the cookie; without a session the events belong to `visitor_id` alone.
+         *     One bad event refuses the whole batch and nothing is stored.
+         */
+        post: operations["trackEvents"];
+        delete?: never;
+        /**
+         * CORS preflight
+         * @description Answers for an allowed `Origin` of some site; 403 `origin_not_allowed` otherwise.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Allowed (`Access-Control-Allow-Methods`, `-Headers`, `-Max-Age`). */
+                204: {
+                    headers: {
+                        "Access-Control-Allow-Origin"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Forbidden"];
+            };
+        };
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/n8n/{site_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                site_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A drop-in webhookUrl for n8n's own @n8n/chat widget
+         * @description `action: loadPreviousSession` answers `N8nHistory`; `sendMessage` (or none) goes the way
+         *     of `POST /api/v1/chat/message` and answers `N8nOutput`, or, with `Accept: text/plain`
+         *     (the widget's `enableStreaming`), n8n's stream: one `N8nStreamChunk` JSON object per
+         *     line, labelled `application/json` as n8n labels it. Errors carry a top-level `message`
+         *     too (what the widget shows). The request needs an `Origin` the site allows.
+         */
+        post: operations["n8nChat"];
+        delete?: never;
+        /** CORS preflight of the @n8n/chat endpoint */
+        options: operations["n8nPreflight"];
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sites/{site_id}/config": {
         parameters: {
             query?: never;
@@ -652,6 +850,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/v1/analytics/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A site's totals over a range (every role, sites in scope) */
+        get: operations["analyticsSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/v1/analytics/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One metric per hour or day */
+        get: operations["analyticsTimeseries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/v1/analytics/breakdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Counts by one dimension, largest first */
+        get: operations["analyticsBreakdown"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/v1/sites": {
         parameters: {
             query?: never;
@@ -762,7 +1011,7 @@ export interface components {
          * @description Every code the API answers, declared once in `internal/apierr/catalogue.go` (a test checks this list against it).
          * @enum {string}
          */
-        ErrorCode: "account_exists" | "blocked_content" | "body_too_large" | "bot_detected" | "csrf" | "daily_budget_exhausted" | "empty_message" | "forbidden" | "internal" | "invalid_before" | "invalid_client_message_id" | "invalid_credentials" | "invalid_cursor" | "invalid_json" | "invalid_last_event_id" | "invalid_limit" | "invalid_message_id" | "invalid_range" | "invalid_request" | "invalid_totp" | "invalid_utf8" | "last_owner" | "login_backoff" | "message_too_long" | "not_found" | "origin_not_allowed" | "precondition_failed" | "rate_limited" | "repeated_message" | "session_expired" | "session_not_found" | "setup_invalid" | "shutting_down" | "site_enabled" | "site_exists" | "site_managed_by_file" | "site_mismatch" | "site_not_found" | "site_required" | "storage_unavailable" | "too_fast" | "too_many_streams" | "totp_required" | "totp_state" | "unauthorized" | "unsupported_media_type" | "weak_password" | "webhook_not_allowed" | "wrong_password";
+        ErrorCode: "account_exists" | "blocked_content" | "body_too_large" | "bot_detected" | "consent_required" | "csrf" | "daily_budget_exhausted" | "empty_message" | "forbidden" | "fresh_session_required" | "internal" | "invalid_before" | "invalid_client_message_id" | "invalid_credentials" | "invalid_cursor" | "invalid_event_name" | "invalid_event_props" | "invalid_event_time" | "invalid_json" | "invalid_last_event_id" | "invalid_limit" | "invalid_message_id" | "invalid_range" | "invalid_request" | "invalid_session_id" | "invalid_totp" | "invalid_utf8" | "last_owner" | "login_backoff" | "message_too_long" | "no_events" | "not_found" | "origin_not_allowed" | "precondition_failed" | "props_too_large" | "rate_limited" | "repeated_message" | "session_expired" | "session_not_found" | "session_origin_mismatch" | "setup_invalid" | "shutting_down" | "site_enabled" | "site_exists" | "site_managed_by_file" | "site_mismatch" | "site_not_found" | "site_required" | "storage_unavailable" | "too_fast" | "too_many_events" | "too_many_streams" | "totp_required" | "totp_state" | "unauthorized" | "unsupported_media_type" | "weak_password" | "webhook_not_allowed" | "wrong_password";
         ErrorBody: {
             error: {
                 code: components["schemas"]["ErrorCode"];
@@ -775,13 +1024,17 @@ export interface components {
         CreateSessionRequest: {
             site_id?: string;
             page_url?: string;
-            /** @description The visitor's earlier id; a new one is made when it is missing */
+            /** @description The visitor's earlier id; a new one is made when it is missing, not an id, or another site's. */
             visitor_id?: string;
             fingerprint?: string;
-            /** @description The host page's origin */
+            /** @description The host page's origin, or a bare host name. */
             origin_domain?: string;
+            /** @description The host page's `document.referrer`; only its host is recorded. */
+            referrer?: string;
             /** @description A honeypot a real widget never fills (400 `bot_detected`). */
             hp?: string;
+            /** @description The visitor accepted; a site with `consent: opt_in` answers 400 `consent_required` without it. */
+            consent?: boolean;
         };
         Session: {
             /** Format: uuid */
@@ -879,6 +1132,9 @@ export interface components {
             image_hosts: string[];
             /** @description A first message sooner than this after session creation is 429 `too_fast` (0 = no rule). */
             min_first_message_delay_ms: number;
+            consent: components["schemas"]["Consent"];
+            privacy_policy_url: string;
+            identify: components["schemas"]["Identify"];
             widget: components["schemas"]["PublicWidget"];
         };
         Health: {
@@ -897,6 +1153,178 @@ export interface components {
                 crv?: string;
                 x?: string;
                 y?: string;
+            }[];
+        };
+        N8nErrorBody: components["schemas"]["ErrorFields"] & {
+            /** @description The error's message again, where @n8n/chat looks for it. */
+            message?: string;
+        };
+        /** @description `ErrorBody` without its closed shape, for composition. */
+        ErrorFields: {
+            error: components["schemas"]["ErrorBody"]["error"];
+        };
+        VisitorExport: {
+            /** @constant */
+            format: "chatproxy-export/1";
+            /** Format: date-time */
+            exported_at: string;
+            site_id: string;
+            visitor_id: string;
+            sessions: components["schemas"]["SessionExport"][];
+        };
+        SessionExport: {
+            id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_seen: string;
+            /** Format: date-time */
+            expires_at: string;
+            page_url: string;
+            user_agent: string;
+            /** @description A keyed hash of the address's /24 or /48; the address is never stored. */
+            ip_hash: string;
+            returning: boolean;
+            /** @description False once the visitor withdrew consent. */
+            analytics: boolean;
+            messages: components["schemas"]["HistoryMessage"][];
+            events: {
+                type: string;
+                data: unknown;
+                /** Format: date-time */
+                created_at: string;
+            }[];
+            attachments: string[];
+        };
+        EraseRequest: {
+            /**
+             * @default session
+             * @enum {string}
+             */
+            scope: "session" | "visitor";
+            /** @description With `scope: visitor`: the id the widget keeps. */
+            visitor_id?: string;
+        };
+        EraseResult: {
+            /** @enum {string} */
+            erased: "session" | "visitor";
+            sessions: string[];
+        };
+        ConsentRequest: {
+            analytics: boolean;
+        };
+        EventsRequest: {
+            site_id: string;
+            visitor_id?: string;
+            /** @description The session token (`sendBeacon` cannot set headers). */
+            token?: string;
+            events: {
+                name: string;
+                /** @description Flat (strings, numbers, booleans, null), at most 1 KB compact. */
+                props?: {
+                    [key: string]: string | number | boolean | null;
+                };
+                /**
+                 * Format: date-time
+                 * @description Within the last 24 hours; the server's time otherwise.
+                 */
+                at?: string;
+            }[];
+        };
+        EventsAccepted: {
+            accepted: number;
+        };
+        N8nChatRequest: {
+            /** @enum {string} */
+            action?: "sendMessage" | "loadPreviousSession";
+            /**
+             * Format: uuid
+             * @description The widget's own id (36 characters).
+             */
+            sessionId: string;
+            chatInput?: string;
+            /** @description At most 4 KiB (else dropped); reaches n8n as `metadata.context`. */
+            metadata?: Record<string, never>;
+        };
+        N8nHistory: {
+            data: {
+                /** @constant */
+                lc: 1;
+                /** @constant */
+                type: "constructor";
+                /** @description `["langchain_core","messages","HumanMessage"]` or `…,"AIMessage"]`. */
+                id: string[];
+                kwargs: {
+                    content: string;
+                    additional_kwargs: Record<string, never>;
+                    response_metadata: Record<string, never>;
+                };
+            }[];
+        };
+        N8nOutput: {
+            output: string;
+            error?: {
+                code: string;
+                message: string;
+            };
+        };
+        /** @description One line of the streamed answer, as n8n streams it. */
+        N8nStreamChunk: {
+            /** @enum {string} */
+            type: "begin" | "item" | "end" | "error" | "keepalive";
+            content?: string;
+            metadata?: {
+                nodeId: string;
+                nodeName: string;
+                itemIndex: number;
+                runIndex: number;
+                timestamp?: number;
+            };
+        };
+        /** @enum {string} */
+        AnalyticsMetric: "conversations" | "visitors" | "returning_visitors" | "messages" | "answered" | "failed" | "refused" | "first_token_p50" | "first_token_p95" | "feedback_up" | "feedback_down" | "conversions" | "conversions_value" | "assisted_conversions" | "assisted_value";
+        Money: {
+            count: number;
+            value: number;
+        };
+        AnalyticsSummary: {
+            conversations: number;
+            visitors: number;
+            returning_visitors: number;
+            messages: number;
+            answered: number;
+            failed: number;
+            refused: number;
+            first_token_ms: {
+                p50: number | null;
+                p95: number | null;
+            };
+            feedback: {
+                up: number;
+                down: number;
+            };
+            conversions: components["schemas"]["Money"];
+            assisted_conversions: components["schemas"]["Money"];
+            currency: string;
+        };
+        AnalyticsTimeseries: {
+            site: string;
+            metric: components["schemas"]["AnalyticsMetric"];
+            /** @enum {string} */
+            interval: "hour" | "day";
+            points: {
+                /** Format: date-time */
+                t: string;
+                value: number;
+            }[];
+        };
+        AnalyticsBreakdown: {
+            site: string;
+            /** @enum {string} */
+            by: "page" | "country" | "hour_of_week" | "refusal_reason" | "error_code";
+            rows: {
+                key: string;
+                count: number;
             }[];
         };
         /** @enum {string} */
@@ -970,7 +1398,7 @@ export interface components {
             new_password: string;
         };
         TOTPEnrolment: {
-            /** @description Base32 */
+            /** @description Base32, for typing into an authenticator. */
             secret: string;
             otpauth_uri: string;
         };
@@ -1019,7 +1447,7 @@ export interface components {
             account_id?: string;
         };
         /** @enum {string} */
-        AuditAction: "auth.login" | "auth.login_failed" | "auth.logout" | "auth.setup" | "auth.totp_enabled" | "auth.totp_disabled" | "account.create" | "account.update" | "account.disable" | "account.password" | "token.create" | "token.revoke" | "site.create" | "site.update" | "site.disable" | "site.delete" | "site.secret_rotate" | "conversation.export" | "conversation.delete";
+        AuditAction: "auth.login" | "auth.login_failed" | "auth.logout" | "auth.setup" | "auth.totp_enabled" | "auth.totp_disabled" | "account.create" | "account.update" | "account.disable" | "account.password" | "token.create" | "token.revoke" | "site.create" | "site.update" | "site.disable" | "site.delete" | "site.secret_rotate" | "conversation.export" | "conversation.delete" | "retention.purge" | "subject.export" | "subject.erase" | "visitor.erase";
         /** @enum {string} */
         AuditResult: "ok" | "denied" | "error";
         AuditEntry: {
@@ -1108,6 +1536,33 @@ export interface components {
             limits?: components["schemas"]["Limits"];
             abuse?: components["schemas"]["Abuse"];
             widget?: components["schemas"]["Widget"];
+            consent?: components["schemas"]["Consent"];
+            identify?: components["schemas"]["Identify"];
+            privacy_policy_url?: string;
+            retention?: components["schemas"]["Retention"];
+            /** @description Nothing is purged while it is on. */
+            legal_hold?: boolean;
+            analytics?: components["schemas"]["SiteAnalytics"];
+        };
+        /**
+         * @description What the widget asks before storing anything (docs/privacy.md): `none`, `notice` (default) or `opt_in`.
+         * @enum {string}
+         */
+        Consent: "none" | "notice" | "opt_in";
+        /**
+         * @description `fingerprint`: the widget also sends a keyed hash of coarse browser signals; `none` (default): only its visitor id.
+         * @enum {string}
+         */
+        Identify: "none" | "fingerprint";
+        /** @description Days kept before the purge (messages, analytics events, uploads). */
+        Retention: {
+            messages?: number;
+            events?: number;
+            uploads?: number;
+        };
+        SiteAnalytics: {
+            attribution_window?: components["schemas"]["Duration"];
+            events_per_minute?: number;
         };
         /** @description The site's signing keys, never the keys themselves. */
         SecretInfo: {
@@ -1118,7 +1573,7 @@ export interface components {
             set_at?: string;
             /** @description ES256 only. */
             public_key_pem?: string;
-            /** @description The key a rotation replaced */
+            /** @description The key a rotation replaced, still used for retries until `previous_until`. */
             previous_kid?: string;
             /** Format: date-time */
             previous_until?: string;
@@ -1144,7 +1599,7 @@ export interface components {
         };
         SiteWithSecret: {
             site: components["schemas"]["Site"];
-            /** @description The new HS256 key for n8n */
+            /** @description The new HS256 key for n8n, shown this once. */
             secret?: string;
         };
         SiteList: {
@@ -1264,6 +1719,16 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description An error, with a top-level `message` the @n8n/chat widget shows. */
+        N8nError: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["N8nErrorBody"];
             };
         };
         /** @description The binary was built without these web assets (an HTML page says how to build them). */
@@ -1512,6 +1977,182 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    exportMyData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export (`Content-Disposition: attachment; filename="conversation-<session id>.json"`). */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorExport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    eraseMyData: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EraseRequest"];
+            };
+        };
+        responses: {
+            /** @description What was erased. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EraseResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["BodyTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentRequest"];
+            };
+        };
+        responses: {
+            /** @description Recorded; other replicas follow within 5 s. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["BodyTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    trackEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventsRequest"];
+                "text/plain": components["schemas"]["EventsRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued for the store. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["BodyTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    n8nChat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                site_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["N8nChatRequest"];
+            };
+        };
+        responses: {
+            /** @description The history, the answer, or (streaming) NDJSON lines of `N8nStreamChunk`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["N8nHistory"] | components["schemas"]["N8nOutput"] | components["schemas"]["N8nStreamChunk"];
+                };
+            };
+            400: components["responses"]["N8nError"];
+            401: components["responses"]["N8nError"];
+            403: components["responses"]["N8nError"];
+            404: components["responses"]["N8nError"];
+            413: components["responses"]["N8nError"];
+            415: components["responses"]["N8nError"];
+            429: components["responses"]["N8nError"];
+            500: components["responses"]["N8nError"];
+            503: components["responses"]["N8nError"];
+        };
+    };
+    n8nPreflight: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                site_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Allowed (`Access-Control-Allow-Methods: POST, OPTIONS`, the headers asked for). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["N8nError"];
+            404: components["responses"]["N8nError"];
         };
     };
     siteConfig: {
@@ -2222,6 +2863,102 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    analyticsSummary: {
+        parameters: {
+            query: {
+                site: string;
+                /** @description Default: 7 days before `to`. */
+                from?: string;
+                /** @description Default: now. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The totals (`Accept: text/csv` gives CSV). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsSummary"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    analyticsTimeseries: {
+        parameters: {
+            query: {
+                site: string;
+                from?: string;
+                to?: string;
+                metric: components["schemas"]["AnalyticsMetric"];
+                interval?: "hour" | "day";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every bucket of the range (`Accept: text/csv` gives CSV). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsTimeseries"];
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    analyticsBreakdown: {
+        parameters: {
+            query: {
+                site: string;
+                from?: string;
+                to?: string;
+                by: "page" | "country" | "hour_of_week" | "refusal_reason" | "error_code";
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows (`Accept: text/csv` gives CSV). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsBreakdown"];
+                    "text/csv": string;
                 };
             };
             400: components["responses"]["BadRequest"];
