@@ -5,7 +5,8 @@
 // wraps a test client's RoundTripper: every response the test receives is checked (its
 // status is declared for the operation, its content type is declared for that status, a JSON
 // body matches the schema, an SSE stream's data lines match ReplyEvent, and so do the lines of
-// the @n8n/chat endpoint's NDJSON stream match N8nStreamChunk; a path the document
+// the @n8n/chat endpoint's NDJSON stream match N8nStreamChunk, each line of an
+// application/x-ndjson body matches the declared schema; a path the document
 // does not describe must answer 404 with the error body) and problems fail the test when it
 // ends. Only test code imports it, so the binary does not link the validator.
 package openapitest
@@ -230,6 +231,17 @@ func (rt *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}}
 		return resp, nil
+	case mt == "application/x-ndjson":
+		// JSON lines: each line is one value of the media type's schema.
+		schema, probs := rt.spec.mediaSchema(req, resp.StatusCode, mt)
+		rt.report(req, resp.StatusCode, probs)
+		resp.Body = &lineChecker{rc: resp.Body, check: func(line []byte) {
+			if schema != nil && len(bytes.TrimSpace(line)) > 0 {
+				_, errs := rt.spec.schemas.ValidateSchemaBytes(schema, line)
+				rt.report(req, resp.StatusCode, describe(errs))
+			}
+		}}
+		return resp, nil
 	case resp.StatusCode == http.StatusOK && isN8nStream(req):
 		// n8n's stream: one JSON object per line, labelled application/json as n8n labels it.
 		rt.report(req, resp.StatusCode, rt.spec.checkStatus(req, resp))
@@ -277,6 +289,20 @@ func (s *Spec) checkStatus(req *http.Request, resp *http.Response) []string {
 		return []string{fmt.Sprintf("status %d is not declared", resp.StatusCode)}
 	}
 	return nil
+}
+
+// mediaSchema returns the schema the operation declares for status and media type mt.
+func (s *Spec) mediaSchema(req *http.Request, status int, mt string) (*base.Schema, []string) {
+	if probs := s.checkStatus(req, &http.Response{StatusCode: status}); probs != nil {
+		return nil, probs
+	}
+	item, _, _ := paths.FindPath(req, s.Model, s.opts)
+	resp := item.GetOperations().GetOrZero(strings.ToLower(req.Method)).Responses.Codes.GetOrZero(fmt.Sprint(status))
+	media, ok := resp.Content.Get(mt)
+	if !ok || media.Schema == nil {
+		return nil, []string{fmt.Sprintf("%s is not declared for status %d", mt, status)}
+	}
+	return media.Schema.Schema(), nil
 }
 
 // sseData returns the JSON of an SSE data line ("[DONE]" is not JSON and is skipped).

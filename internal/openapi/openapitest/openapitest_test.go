@@ -35,6 +35,11 @@ func TestTransportFindsWrongAnswers(t *testing.T) {
 			"retry: 3000\n\nid: 1-1\ndata: {\"type\":\"begin\",\"message_id\":\"m\"}\n\n: ping\n\ndata: [DONE]\n\n", 200, ""},
 		{"n8n stream", "POST", "/api/v1/n8n/shop", "application/json; charset=utf-8",
 			"{\"type\":\"begin\",\"metadata\":{\"nodeId\":\"a\",\"nodeName\":\"chatproxy\",\"itemIndex\":0,\"runIndex\":0}}\n{\"type\":\"item\",\"content\":\"hi\"}\n{\"type\":\"bogus\"}\n", 200, "$.type"},
+		{"jsonl export", "GET", "/admin/api/v1/conversations/export?format=jsonl", "application/x-ndjson; charset=utf-8",
+			"{\"session_id\":\"s\"}\n", 200, "missing properties"},
+		{"jsonl export conforming", "GET", "/admin/api/v1/conversations/export?format=jsonl", "application/x-ndjson; charset=utf-8",
+			`{"session_id":"s","site_id":"shop","started_at":"2026-01-01T00:00:00Z","last_message_at":"2026-01-01T00:00:00Z",` +
+				`"messages":2,"status":"complete","visitor_id":"v","returning":false,"country":"","page_url":"","preview":"hi"}` + "\n", 200, ""},
 		{"n8n answer", "POST", "/api/v1/n8n/shop", "application/json", `{"output":"hi"}`, 200, ""},
 		{"n8n error", "POST", "/api/v1/n8n/shop", "application/json", `{"error":{"code":"origin_not_allowed","message":"m"},"message":"m"}`, 403, ""},
 	}

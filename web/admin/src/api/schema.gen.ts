@@ -901,6 +901,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conversations of the caller's sites, newest first (keyset pages)
+         * @description With `q` the range is at most 31 days (400 `invalid_range`). With `q` or `page`, `scan`
+         *     says what the bounded scan read (50,000 messages or 2 s): `stopped: true` means `items`
+         *     may be short, even empty, and `next_cursor` continues the scan.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/v1/conversations/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every conversation of the filter, streamed as CSV or JSON lines (owners, admins)
+         * @description `format=csv`: a header row then the fields of `Conversation` in its order (a cell
+         *     starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`). `format=jsonl`: one
+         *     `Conversation` per line. No `limit` and no `cursor`. Audited as `conversation.export`;
+         *     a stream that stops part way is cut short and audited with `result: error`.
+         */
+        get: operations["exportConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/v1/conversations/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        /** A transcript, every message oldest first (404 outside the caller's scope) */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        /** Delete a conversation with its messages and events (owners, admins) */
+        delete: operations["deleteConversation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/v1/sites": {
         parameters: {
             query?: never;
@@ -1475,6 +1540,60 @@ export interface components {
             /** @description Pass it back as `cursor` for the next page. */
             next_cursor?: string;
         };
+        /**
+         * @description The status of the last answer; `pending` = the last message is the visitor's.
+         * @enum {string}
+         */
+        ConversationStatus: "complete" | "partial" | "failed" | "pending";
+        Conversation: components["schemas"]["ConversationFields"];
+        /** @description `Conversation` without its closed shape, for composition. */
+        ConversationFields: {
+            session_id: string;
+            site_id: string;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            last_message_at: string;
+            messages: number;
+            status: components["schemas"]["ConversationStatus"];
+            visitor_id: string;
+            returning: boolean;
+            /** @description Upper case, or "" without GEOIP_DB. */
+            country: string;
+            page_url: string;
+            /** @description The first visitor message cut to 160 characters. */
+            preview: string;
+        };
+        ConversationPage: {
+            items: components["schemas"]["Conversation"][];
+            /** @description Pass it back as `cursor`; "" at the end. */
+            next_cursor: string;
+            scan?: {
+                conversations: number;
+                messages: number;
+                stopped: boolean;
+            };
+        };
+        TranscriptMessage: {
+            id: string;
+            /** @enum {string} */
+            role: "user" | "assistant";
+            /** @description Data to render (agent markdown as the widget does; visitor text as text). */
+            text: string;
+            status: string;
+            error_code: string;
+            first_token_ms: number | null;
+            total_ms: number | null;
+            page_url: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        Transcript: {
+            conversation: {
+                user_agent: string;
+            } & components["schemas"]["ConversationFields"];
+            messages: components["schemas"]["TranscriptMessage"][];
+        };
         /** @description A Go duration like `"30s"` or `"10m0s"`; requests may also send a number of seconds. */
         Duration: string | number;
         StringList: string[] | null;
@@ -1790,6 +1909,20 @@ export interface components {
         /** @description `next_cursor` of the previous page. */
         Cursor: string;
         Limit: number;
+        /** @description Site ids separated by commas (or repeated); outside the caller's scope 403. Omitted = every site in scope. */
+        ConvSite: string;
+        /** @description `from` ≤ `started_at` (RFC 3339). */
+        ConvFrom: string;
+        /** @description `started_at` < `to` (RFC 3339). */
+        ConvTo: string;
+        ConvStatus: components["schemas"]["ConversationStatus"];
+        ConvReturning: boolean;
+        /** @description ISO 3166-1 alpha-2 from GeoIP at the session's start. */
+        ConvCountry: string;
+        /** @description The conversation's page URL contains it (case-insensitive). */
+        ConvPage: string;
+        /** @description A message's text contains it (case-insensitive); the range is then at most 31 days. */
+        ConvText: string;
     };
     requestBodies: {
         ChatMessage: {
@@ -2964,6 +3097,144 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                /** @description Site ids separated by commas (or repeated); outside the caller's scope 403. Omitted = every site in scope. */
+                site?: components["parameters"]["ConvSite"];
+                /** @description `from` ≤ `started_at` (RFC 3339). */
+                from?: components["parameters"]["ConvFrom"];
+                /** @description `started_at` < `to` (RFC 3339). */
+                to?: components["parameters"]["ConvTo"];
+                status?: components["parameters"]["ConvStatus"];
+                returning?: components["parameters"]["ConvReturning"];
+                /** @description ISO 3166-1 alpha-2 from GeoIP at the session's start. */
+                country?: components["parameters"]["ConvCountry"];
+                /** @description The conversation's page URL contains it (case-insensitive). */
+                page?: components["parameters"]["ConvPage"];
+                /** @description A message's text contains it (case-insensitive); the range is then at most 31 days. */
+                q?: components["parameters"]["ConvText"];
+                /** @description `next_cursor` of the previous page. */
+                cursor?: components["parameters"]["Cursor"];
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportConversations: {
+        parameters: {
+            query: {
+                format: "csv" | "jsonl";
+                /** @description Site ids separated by commas (or repeated); outside the caller's scope 403. Omitted = every site in scope. */
+                site?: components["parameters"]["ConvSite"];
+                /** @description `from` ≤ `started_at` (RFC 3339). */
+                from?: components["parameters"]["ConvFrom"];
+                /** @description `started_at` < `to` (RFC 3339). */
+                to?: components["parameters"]["ConvTo"];
+                status?: components["parameters"]["ConvStatus"];
+                returning?: components["parameters"]["ConvReturning"];
+                /** @description ISO 3166-1 alpha-2 from GeoIP at the session's start. */
+                country?: components["parameters"]["ConvCountry"];
+                /** @description The conversation's page URL contains it (case-insensitive). */
+                page?: components["parameters"]["ConvPage"];
+                /** @description A message's text contains it (case-insensitive); the range is then at most 31 days. */
+                q?: components["parameters"]["ConvText"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rows (`Content-Disposition: attachment`); with jsonl, each line is a `Conversation`. */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/x-ndjson": components["schemas"]["Conversation"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transcript. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Transcript"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; audited as `conversation.delete`. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
