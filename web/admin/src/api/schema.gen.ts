@@ -391,6 +391,89 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload one file (checked by its content; images lose their metadata)
+         * @description Off unless the site has `uploads.enabled`. Every file is checked before anything is stored.
+         */
+        post: operations["upload"];
+        delete?: never;
+        /**
+         * CORS preflight
+         * @description Answers for an allowed `Origin` of some site; 403 `origin_not_allowed` otherwise.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Allowed (`Access-Control-Allow-Methods`, `-Headers`, `-Max-Age`). */
+                204: {
+                    headers: {
+                        "Access-Control-Allow-Origin"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Forbidden"];
+            };
+        };
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The session's own file, as an attachment (404 `upload_not_found` for anyone else's) */
+        get: operations["getUpload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        /**
+         * CORS preflight
+         * @description Answers for an allowed `Origin` of some site; 403 `origin_not_allowed` otherwise.
+         */
+        options: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Allowed (`Access-Control-Allow-Methods`, `-Headers`, `-Max-Age`). */
+                204: {
+                    headers: {
+                        "Access-Control-Allow-Origin"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                403: components["responses"]["Forbidden"];
+            };
+        };
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/n8n/{site_id}": {
         parameters: {
             query?: never;
@@ -1076,7 +1159,7 @@ export interface components {
          * @description Every code the API answers, declared once in `internal/apierr/catalogue.go` (a test checks this list against it).
          * @enum {string}
          */
-        ErrorCode: "account_exists" | "blocked_content" | "body_too_large" | "bot_detected" | "consent_required" | "csrf" | "daily_budget_exhausted" | "empty_message" | "forbidden" | "fresh_session_required" | "internal" | "invalid_before" | "invalid_client_message_id" | "invalid_credentials" | "invalid_cursor" | "invalid_event_name" | "invalid_event_props" | "invalid_event_time" | "invalid_json" | "invalid_last_event_id" | "invalid_limit" | "invalid_message_id" | "invalid_range" | "invalid_request" | "invalid_session_id" | "invalid_totp" | "invalid_utf8" | "last_owner" | "login_backoff" | "message_too_long" | "no_events" | "not_found" | "origin_not_allowed" | "precondition_failed" | "props_too_large" | "rate_limited" | "repeated_message" | "session_expired" | "session_not_found" | "session_origin_mismatch" | "setup_invalid" | "shutting_down" | "site_enabled" | "site_exists" | "site_managed_by_file" | "site_mismatch" | "site_not_found" | "site_required" | "storage_unavailable" | "too_fast" | "too_many_events" | "too_many_streams" | "totp_required" | "totp_state" | "unauthorized" | "unsupported_media_type" | "weak_password" | "webhook_not_allowed" | "wrong_password";
+        ErrorCode: "account_exists" | "blocked_content" | "body_too_large" | "bot_detected" | "consent_required" | "csrf" | "daily_budget_exhausted" | "empty_message" | "file_too_large" | "forbidden" | "fresh_session_required" | "image_too_large" | "internal" | "invalid_before" | "invalid_client_message_id" | "invalid_credentials" | "invalid_cursor" | "invalid_event_name" | "invalid_event_props" | "invalid_event_time" | "invalid_file" | "invalid_file_name" | "invalid_json" | "invalid_last_event_id" | "invalid_limit" | "invalid_message_id" | "invalid_range" | "invalid_request" | "invalid_session_id" | "invalid_totp" | "invalid_utf8" | "last_owner" | "login_backoff" | "message_too_long" | "no_events" | "not_found" | "origin_not_allowed" | "polyglot_file" | "precondition_failed" | "props_too_large" | "rate_limited" | "repeated_message" | "session_expired" | "session_not_found" | "session_origin_mismatch" | "setup_invalid" | "shutting_down" | "site_enabled" | "site_exists" | "site_managed_by_file" | "site_mismatch" | "site_not_found" | "site_required" | "storage_unavailable" | "too_fast" | "too_many_events" | "too_many_files" | "too_many_streams" | "totp_required" | "totp_state" | "unauthorized" | "unsupported_file_type" | "unsupported_media_type" | "upload_not_found" | "uploads_disabled" | "weak_password" | "webhook_not_allowed" | "wrong_password";
         ErrorBody: {
             error: {
                 code: components["schemas"]["ErrorCode"];
@@ -1593,6 +1676,14 @@ export interface components {
                 user_agent: string;
             } & components["schemas"]["ConversationFields"];
             messages: components["schemas"]["TranscriptMessage"][];
+        };
+        Upload: {
+            upload_id: string;
+            name: string;
+            /** @description Bytes after metadata removal. */
+            size: number;
+            /** @enum {string} */
+            type: "image/jpeg" | "image/png" | "image/webp" | "application/pdf";
         };
         /** @description A Go duration like `"30s"` or `"10m0s"`; requests may also send a number of seconds. */
         Duration: string | number;
@@ -2227,6 +2318,71 @@ export interface operations {
             413: components["responses"]["BodyTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Upload"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["BodyTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (`Content-Disposition: attachment`, `Content-Security-Policy: default-src 'none'; sandbox`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                    "application/pdf": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["Internal"];
             503: components["responses"]["Unavailable"];
         };
