@@ -1049,6 +1049,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/api/v1/subjects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A visitor's sessions with counts, no content (every role, in scope)
+         * @description The subject is `?session_id=` (any session of the visitor) or `?site=&visitor_id=`. A site
+         *     outside the caller's scope answers 404 `not_found`, like an unknown visitor or session.
+         */
+        get: operations["findSubject"];
+        put?: never;
+        post?: never;
+        /**
+         * Erase the visitor with every session, message and event (owners, admins)
+         * @description In one transaction; their tokens stop (this replica at once, others within 5 s); audited `subject.erase`.
+         */
+        delete: operations["eraseSubject"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/api/v1/subjects/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The visitor's export, every session of theirs (owners, admins; audited) */
+        get: operations["exportSubject"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/admin/api/v1/sites": {
         parameters: {
             query?: never;
@@ -1684,6 +1726,24 @@ export interface components {
             size: number;
             /** @enum {string} */
             type: "image/jpeg" | "image/png" | "image/webp" | "application/pdf";
+        };
+        Subject: {
+            site_id: string;
+            visitor_id: string;
+            sessions: {
+                id: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                last_seen: string;
+                messages: number;
+                events: number;
+            }[];
+        };
+        SubjectErased: {
+            site_id: string;
+            visitor_id: string;
+            sessions: string[];
         };
         /** @description A Go duration like `"30s"` or `"10m0s"`; requests may also send a number of seconds. */
         Duration: string | number;
@@ -3388,6 +3448,100 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    findSubject: {
+        parameters: {
+            query?: {
+                /** @description Any session of the visitor (or give site and visitor_id). */
+                session_id?: string;
+                site?: string;
+                visitor_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The visitor's sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subject"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    eraseSubject: {
+        parameters: {
+            query?: {
+                /** @description Any session of the visitor (or give site and visitor_id). */
+                session_id?: string;
+                site?: string;
+                visitor_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was erased. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectErased"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportSubject: {
+        parameters: {
+            query?: {
+                /** @description Any session of the visitor (or give site and visitor_id). */
+                session_id?: string;
+                site?: string;
+                visitor_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export (`Content-Disposition: attachment`), shaped like `GET /api/v1/me/export`. */
+            200: {
+                headers: {
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
