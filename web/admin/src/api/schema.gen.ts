@@ -1813,6 +1813,19 @@ export interface components {
             /** @description Nothing is purged while it is on. */
             legal_hold?: boolean;
             analytics?: components["schemas"]["SiteAnalytics"];
+            uploads?: components["schemas"]["SiteUploads"];
+        };
+        /** @description Files visitors may attach (off by default). */
+        SiteUploads: {
+            enabled?: boolean;
+            /** @description Media types, checked by content (default all four). */
+            allowed_types?: ("image/jpeg" | "image/png" | "image/webp" | "application/pdf")[] | null;
+            /** @description Per file (default 10 MiB). */
+            max_bytes?: number;
+            /** @description Per message. */
+            max_files?: number;
+            /** @enum {string} */
+            file_delivery?: "multipart" | "url";
         };
         /**
          * @description What the widget asks before storing anything (docs/privacy.md): `none`, `notice` (default) or `opt_in`.
