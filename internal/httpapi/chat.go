@@ -102,7 +102,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, replyID string) 
 	if err != nil {
 		return err
 	}
-	release, err := s.Guard.Stream(r.Context(), st, sess, s.IPs.ClientIP(r))
+	release, err := s.resumeSlots(r, st, sess)
 	if err != nil {
 		return err
 	}
@@ -125,6 +125,28 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, replyID string) 
 		return s.serveReply(w, r, sess.ID, chat.Reply{ReplyID: replyID}, from)
 	default:
 		return err
+	}
+}
+
+// resumeWait bounds how long a resume waits for a stream slot. A reconnect usually races the
+// release of the connection it replaces (a draining replica answers reconnect and only then lets
+// go of its slot), while the reply itself keeps its own slot until n8n is done.
+const resumeWait = 2 * time.Second
+
+// resumeSlots takes the resume's stream slots, retrying a refusal for at most resumeWait.
+func (s *Server) resumeSlots(r *http.Request, st *site.Site, sess store.Session) (func(), error) {
+	deadline := time.Now().Add(resumeWait)
+	for {
+		release, err := s.Guard.Stream(r.Context(), st, sess, s.IPs.ClientIP(r))
+		var apiErr *apierr.Error
+		if err == nil || !errors.As(err, &apiErr) || apiErr.Code != apierr.TooManyStreams().Code || time.Now().After(deadline) {
+			return release, err
+		}
+		select {
+		case <-r.Context().Done():
+			return nil, err
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
