@@ -80,9 +80,11 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # go.mod and go.sum must be what `go mod tidy` makes of them (direct dependencies not marked
-# indirect, nothing missing or unused).
+# indirect, nothing missing or unused); deploy/ is a module of its own that requires this one, so a
+# new dependency here can change its go.mod too.
 tidy-check:
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	@cd deploy && $(GO) mod tidy -diff || { echo "deploy/go.mod is not tidy: run go mod tidy in deploy/"; exit 1; }
 
 vet:
 	$(GO) vet ./...
