@@ -107,11 +107,8 @@ func (s *Server) exportSubject(w http.ResponseWriter, r *http.Request, p *consol
 	if err != nil {
 		return err
 	}
-	if !p.CanExportConversations(sub.siteID) {
-		if p.CanReadConversations(sub.siteID) {
-			return s.deny(r, p, audit.Entry{Action: audit.SubjectExport, SiteID: sub.siteID, TargetType: "visitor", TargetID: sub.visitorID})
-		}
-		return apierr.NotFound()
+	if err := s.subjectAllowed(r, p, sub, p.CanExportConversations(sub.siteID), audit.SubjectExport); err != nil {
+		return err
 	}
 	out, err := s.Privacy.ExportVisitor(r.Context(), sub.siteID, sub.visitorID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -127,6 +124,19 @@ func (s *Server) exportSubject(w http.ResponseWriter, r *http.Request, p *consol
 	return nil
 }
 
+// subjectAllowed refuses a request the principal may not make: an audited denial when it can
+// see the site's conversations, else the same 404 as an unknown subject.
+func (s *Server) subjectAllowed(r *http.Request, p *console.Principal, sub subject, allowed bool, action audit.Action) error {
+	switch {
+	case allowed:
+		return nil
+	case p.CanReadConversations(sub.siteID):
+		return s.deny(r, p, audit.Entry{Action: action, SiteID: sub.siteID, TargetType: "visitor", TargetID: sub.visitorID})
+	default:
+		return apierr.NotFound()
+	}
+}
+
 type eraseAnswer struct {
 	SiteID    string   `json:"site_id"`
 	VisitorID string   `json:"visitor_id"`
@@ -139,11 +149,8 @@ func (s *Server) eraseSubject(w http.ResponseWriter, r *http.Request, p *console
 	if err != nil {
 		return err
 	}
-	if !p.CanDeleteConversation(sub.siteID) {
-		if p.CanReadConversations(sub.siteID) {
-			return s.deny(r, p, audit.Entry{Action: audit.SubjectErase, SiteID: sub.siteID, TargetType: "visitor", TargetID: sub.visitorID})
-		}
-		return apierr.NotFound()
+	if err := s.subjectAllowed(r, p, sub, p.CanDeleteConversation(sub.siteID), audit.SubjectErase); err != nil {
+		return err
 	}
 	ids, err := s.Privacy.EraseVisitor(r.Context(), sub.siteID, sub.visitorID)
 	if errors.Is(err, store.ErrNotFound) {
